@@ -1,0 +1,3 @@
+from flake8_fastapi_cors.cli import main
+
+raise SystemExit(main())
