@@ -1,0 +1,263 @@
+"""The per-file model: what a module means, computed once from the stdlib ast.
+
+`ModuleModel(tree, filename)` knows the module's scopes, imports (as qualified
+names), the values names hold, settings classes, and, lazily, the FastAPI /
+Starlette apps with their middleware stacks, CORS configurations, routes and
+exception handlers (`model.web`). Rules only ask it questions.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Dict, List, Optional
+
+from flake8_fastapi_cors.model.resolve import FIELD_FACTORIES, SETTINGS_BASES, Resolver
+from flake8_fastapi_cors.model.scopes import Scope, ScopeBuilder
+from flake8_fastapi_cors.model.values import (
+    SETTINGS,
+    ClassInfo,
+    Const,
+    RuntimeStr,
+    Seq,
+    Unknown,
+    Value,
+    with_origin,
+)
+
+# Sibling modules read while resolving names, cached for the life of the process.
+_SIBLINGS: Dict[str, Optional["ModuleModel"]] = {}
+MAX_SIBLING_BYTES = 2_000_000
+
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+class ModuleModel:
+    def __init__(self, tree: ast.Module, filename: str = "<stdin>") -> None:
+        self.tree = tree
+        self.filename = filename
+        builder = ScopeBuilder(tree)
+        self.scope: Scope = builder.module
+        self.scopes = builder.scopes
+        self.calls = builder.calls
+        self.scope_of = builder.scope_of
+        self._class_nodes = builder.classes
+        self.functions = builder.functions
+        self.resolver = Resolver(self)
+        self._classes: Dict[int, ClassInfo] = {}
+        self._web = None
+
+    # -- facts about the file -------------------------------------------
+    @property
+    def is_test_file(self) -> bool:
+        path = os.path.normpath(self.filename)
+        base = os.path.basename(path)
+        parts = set(path.split(os.sep)[:-1])
+        return (
+            base == "conftest.py"
+            or base.startswith("test_")
+            or base.endswith("_test.py")
+            or bool(parts & TEST_DIRS)
+        )
+
+    @property
+    def web(self):
+        """Apps, middleware stacks, CORS configurations, routes (computed once)."""
+        if self._web is None:
+            from flake8_fastapi_cors.model.web import WebModel
+
+            self._web = WebModel(self)
+        return self._web
+
+    # -- names -----------------------------------------------------------
+    def qualname(self, expr: ast.AST, scope: Scope) -> Optional[str]:
+        """`fastapi.middleware.cors.CORSMiddleware` for `CORSMiddleware`, however imported."""
+        if isinstance(expr, ast.Name):
+            owner = scope.lookup_scope(expr.id)
+            if owner is None:
+                return None
+            if expr.id in owner.imports and expr.id not in owner.bindings:
+                return owner.imports[expr.id].qualname
+            bindings = owner.bindings.get(expr.id, [])
+            # `Cors = CORSMiddleware`: a plain alias of an imported name
+            if len(bindings) == 1 and isinstance(bindings[0].value, (ast.Name, ast.Attribute)):
+                if bindings[0].value is not expr:
+                    return self.qualname(bindings[0].value, owner)
+            return None
+        if isinstance(expr, ast.Attribute):
+            base = self.qualname(expr.value, scope)
+            return f"{base}.{expr.attr}" if base else None
+        return None
+
+    def resolve(self, expr: Optional[ast.expr], scope: Scope) -> Value:
+        return self.resolver.resolve(expr, scope)
+
+    # -- sibling modules -------------------------------------------------
+    def sibling(self, module: str, level: int) -> Optional["ModuleModel"]:
+        """The module `module` (with `level` leading dots) of this file's own
+        package, parsed; None when it is not found, unreadable or broken."""
+        if self.filename in ("<stdin>", "-", "stdin") or not module:
+            if not (level and module == ""):
+                return None
+        directory = os.path.dirname(os.path.abspath(self.filename))
+        parts = [p for p in module.split(".") if p]
+        candidates = []
+        if level:
+            base = directory
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            candidates.append(os.path.join(base, *parts))
+        elif parts:
+            candidates.append(os.path.join(directory, *parts))
+            # absolute import of the file's own package: an ancestor named parts[0]
+            ancestor = directory
+            for _ in range(6):
+                if os.path.basename(ancestor) == parts[0]:
+                    candidates.append(os.path.join(os.path.dirname(ancestor), *parts))
+                    break
+                parent = os.path.dirname(ancestor)
+                if parent == ancestor:
+                    break
+                ancestor = parent
+        for candidate in candidates:
+            for path in (candidate + ".py", os.path.join(candidate, "__init__.py")):
+                if os.path.isfile(path):
+                    return load_module(path)
+        return None
+
+    # -- classes and settings -------------------------------------------
+    def class_info(self, node: ast.ClassDef) -> Optional[ClassInfo]:
+        info = self._classes.get(id(node))
+        if info is None:
+            scope = self.scope_of.get(id(node))
+            if scope is None:
+                return None
+            outer = scope.parent or self.scope
+            bases = [self.qualname(b, outer) or "" for b in node.bases]
+            info = ClassInfo(node, scope, self, bases)
+            self._classes[id(node)] = info
+        return info
+
+    def _base_classes(self, info: ClassInfo) -> List[ClassInfo]:
+        out = []
+        outer = info.scope.parent or self.scope
+        for base in info.node.bases:
+            value = self.resolve(base, outer)
+            cls = getattr(value, "cls", None)
+            if isinstance(cls, ClassInfo):
+                out.append(cls)
+        return out
+
+    def is_settings_class(self, info: ClassInfo, _depth: int = 0) -> bool:
+        """pydantic models and settings (their defaults are configuration);
+        classes whose bases cannot be read count as settings too."""
+        if _depth > 8:
+            return True
+        if any(b in SETTINGS_BASES for b in info.bases):
+            return True
+        readable = info.module._base_classes(info)
+        if len(readable) < len([b for b in info.node.bases if not _is_object(b)]):
+            return True  # a base we cannot read: do not call its defaults code
+        return any(b.module.is_settings_class(b, _depth + 1) for b in readable)
+
+    def field_value(self, info: ClassInfo, attr: str, anchor: ast.AST, instance: bool, _depth: int = 0) -> Value:
+        """The value of `attr` on a class or instance: its default."""
+        bindings = info.scope.bindings.get(attr)
+        if not bindings:
+            if _depth < 8:
+                for base in self._base_classes(info):
+                    value = base.module.field_value(base, attr, anchor, instance, _depth + 1)
+                    if not isinstance(value, Unknown):
+                        return value
+            return Unknown(anchor)
+        binding = bindings[-1]
+        if binding.kind != "assign" and binding.value is None and binding.annotation is None:
+            return Unknown(anchor)
+        settings = self.is_settings_class(info)
+        value = self._field_default(binding.value, info.scope) if binding.value is not None else Unknown(anchor)
+        if settings:
+            value = with_origin(value, SETTINGS)
+            if _is_str_annotation(binding.annotation):
+                default = value if isinstance(value, Const) else None
+                return RuntimeStr(binding.node, SETTINGS, default, f"{info.node.name}.{attr}", attr.upper())
+        return value
+
+    def _field_default(self, expr: ast.expr, scope: Scope) -> Value:
+        if isinstance(expr, ast.Call) and self.qualname(expr.func, scope.parent or self.scope) in FIELD_FACTORIES:
+            keywords = {kw.arg: kw.value for kw in expr.keywords if kw.arg}
+            if "default" in keywords:
+                return self.resolve(keywords["default"], scope)
+            if expr.args and not (isinstance(expr.args[0], ast.Constant) and expr.args[0].value is Ellipsis):
+                return self.resolve(expr.args[0], scope)
+            factory = keywords.get("default_factory")
+            if isinstance(factory, ast.Lambda):
+                return self.resolve(factory.body, scope)
+            if isinstance(factory, ast.Name) and factory.id in ("list", "set", "tuple"):
+                return Seq(factory, "code", (), factory.id, False, None)
+            return Unknown(expr)
+        return self.resolve(expr, scope)
+
+    def function_return(self, func: ast.expr, scope: Scope) -> Optional[Value]:
+        """What a call of a module function returns, when it has one `return`."""
+        if not isinstance(func, ast.Name):
+            return None
+        owner = scope.lookup_scope(func.id)
+        if owner is None:
+            return None
+        bindings = owner.bindings.get(func.id, [])
+        if len(bindings) != 1 or bindings[0].kind != "def":
+            return None
+        node = bindings[0].node
+        returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or returns[0].value is None:
+            return None
+        return self.resolve(returns[0].value, self.scope_of[id(node)])
+
+
+def _own_nodes(func: ast.AST):
+    """Nodes of a function body, not descending into nested functions or classes."""
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _is_object(base: ast.expr) -> bool:
+    return isinstance(base, ast.Name) and base.id in ("object", "Generic", "Protocol")
+
+
+def _is_str_annotation(annotation: Optional[ast.expr]) -> bool:
+    if isinstance(annotation, ast.Name):
+        return annotation.id == "str"
+    if isinstance(annotation, ast.Constant):
+        return annotation.value == "str"
+    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name):
+        if annotation.value.id == "Optional":
+            return _is_str_annotation(annotation.slice)
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        return any(_is_str_annotation(s) for s in sides) and all(
+            _is_str_annotation(s) or (isinstance(s, ast.Constant) and s.value is None) for s in sides
+        )
+    return False
+
+
+def load_module(path: str) -> Optional[ModuleModel]:
+    """Parse a sibling module once per process; None when missing or broken."""
+    path = os.path.abspath(path)
+    if path in _SIBLINGS:
+        return _SIBLINGS[path]
+    _SIBLINGS[path] = None  # also guards against import cycles
+    try:
+        if os.path.getsize(path) > MAX_SIBLING_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            source = handle.read()
+        tree = ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    model = ModuleModel(tree, path)
+    _SIBLINGS[path] = model
+    return model

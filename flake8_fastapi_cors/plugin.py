@@ -1,0 +1,77 @@
+"""The flake8 entry point: `FAC = flake8_fastapi_cors.plugin:Plugin`."""
+from __future__ import annotations
+
+import ast
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from flake8_fastapi_cors import __version__
+from flake8_fastapi_cors.registry import Options, default_off_codes, findings
+
+# Every CORS rule needs a CORSMiddleware (or a subclass) named in the file.
+MARKERS = ("CORSMiddleware",)
+
+
+def relevant(lines: Optional[Sequence[str]]) -> bool:
+    """Cheap byte test: can any rule fire on this file at all?"""
+    if lines is None:
+        return True
+    return any(marker in line for line in lines for marker in MARKERS)
+
+
+def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optional[Sequence[str]] = None, codes=None):
+    """Findings for one parsed module (shared by the plugin and the CLI)."""
+    if not relevant(lines):
+        return []
+    from flake8_fastapi_cors.model import ModuleModel
+
+    return list(findings(ModuleModel(tree, filename), options, codes))
+
+
+class Plugin:
+    name = "flake8-fastapi-cors"
+    version = __version__
+    options = Options()
+
+    def __init__(self, tree: ast.Module, filename: str = "<stdin>", lines: Optional[List[str]] = None) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, manager) -> None:
+        defaults = Options()
+        manager.add_option(
+            "--fastapi-cors-origins-env",
+            default=defaults.origins_env,
+            parse_from_config=True,
+            help="Environment variable the CORS messages and fixes read origins from "
+            "(default: %(default)s).",
+        )
+        manager.add_option(
+            "--fastapi-cors-short-circuit-middleware",
+            default="",
+            comma_separated_list=True,
+            parse_from_config=True,
+            help="Middleware class names that answer requests themselves (auth, rate limits), "
+            "for FAC107.",
+        )
+        manager.add_option(
+            "--fastapi-cors-pass-through-middleware",
+            default="",
+            comma_separated_list=True,
+            parse_from_config=True,
+            help="Middleware class names that always pass requests on, for FAC107.",
+        )
+        manager.extend_default_ignore(default_off_codes())
+
+    @classmethod
+    def parse_options(cls, options) -> None:
+        cls.options = Options(
+            origins_env=options.fastapi_cors_origins_env,
+            short_circuit_middleware=tuple(options.fastapi_cors_short_circuit_middleware or ()),
+            pass_through_middleware=tuple(options.fastapi_cors_pass_through_middleware or ()),
+        )
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        for finding in check_tree(self.tree, self.filename, self.options, self.lines):
+            yield finding.line, finding.col, finding.text, type(self)

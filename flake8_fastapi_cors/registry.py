@@ -1,0 +1,140 @@
+"""One record per rule: code, name, message, defaults, documentation, examples.
+
+Rules register themselves with `@rule(...)` on their check function. Tests,
+documentation and the flake8 option defaults are all derived from these
+records, so they cannot drift apart.
+"""
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+SAFE, UNSAFE = "safe", "unsafe"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings shared by the flake8 plugin and the command line."""
+
+    origins_env: str = "CORS_ALLOWED_ORIGINS"
+    short_circuit_middleware: Tuple[str, ...] = ()
+    pass_through_middleware: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    col: int  # 0-based, as flake8 plugins report it
+    code: str
+    message: str  # without the code
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    default_enabled: bool
+    fix: Optional[str]  # SAFE, UNSAFE or None
+    what_it_does: str
+    why_bad: str
+    example: str
+    use_instead: str
+    fix_safety: str
+    references: Tuple[str, ...]
+    flagged: Tuple[str, ...]
+    clean: Tuple[str, ...]
+    check: Callable = field(compare=False, repr=False)
+
+
+RULES: Dict[str, Rule] = {}
+
+
+def rule(
+    *,
+    code: str,
+    name: str,
+    summary: str,
+    fix: Optional[str],
+    what_it_does: str,
+    why_bad: str,
+    example: str,
+    use_instead: str,
+    fix_safety: str,
+    references: Iterable[str] = (),
+    flagged: Iterable[str] = (),
+    clean: Iterable[str] = (),
+    default_enabled: bool = True,
+):
+    """Register a check `fn(model, options) -> iterable of (node, message)`."""
+
+    def register(check: Callable) -> Callable:
+        if code in RULES:
+            raise ValueError(f"duplicate rule code {code}")
+        RULES[code] = Rule(
+            code=code,
+            name=name,
+            summary=summary,
+            default_enabled=default_enabled,
+            fix=fix,
+            what_it_does=_clean(what_it_does),
+            why_bad=_clean(why_bad),
+            example=_clean(example),
+            use_instead=_clean(use_instead),
+            fix_safety=_clean(fix_safety),
+            references=tuple(references),
+            flagged=tuple(_clean(s) for s in flagged),
+            clean=tuple(_clean(s) for s in clean),
+            check=check,
+        )
+        return check
+
+    return register
+
+
+def _clean(text: str) -> str:
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
+def all_rules() -> List[Rule]:
+    _load_rules()
+    return [RULES[code] for code in sorted(RULES)]
+
+
+def default_off_codes() -> List[str]:
+    return [r.code for r in all_rules() if not r.default_enabled]
+
+
+def _load_rules() -> None:
+    # importing the rule modules registers them
+    from flake8_fastapi_cors.rules import cors  # noqa: F401
+
+
+def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> Iterator[Finding]:
+    """Every finding of the selected rules on a model, one per (line, col, code),
+    in source order."""
+    selected = set(codes) if codes is not None else None
+    seen = set()
+    out = []
+    for rule_ in all_rules():
+        if selected is not None and rule_.code not in selected:
+            continue
+        for node, message in rule_.check(model, options):
+            line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+            key = (line, col, rule_.code)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Finding(line, col, rule_.code, message))
+    out.sort(key=lambda f: (f.line, f.col, f.code))
+    return iter(out)
+
+
+def node_position(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0)

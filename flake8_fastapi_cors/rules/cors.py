@@ -1,0 +1,1018 @@
+"""CORS rules FAC101-FAC110: each a record and a check over the module model."""
+from __future__ import annotations
+
+import ast
+import textwrap
+from typing import Iterator, List, Optional, Set, Tuple
+
+from flake8_fastapi_cors.model import ModuleModel
+from flake8_fastapi_cors.model.origins import matches_every_origin, origin_problem, permissive_regex
+from flake8_fastapi_cors.model.values import (
+    CODE,
+    Concat,
+    Const,
+    Generator,
+    RuntimeStr,
+    Seq,
+    Value,
+    definite,
+    items,
+    options,
+    string_of,
+    truthy,
+)
+from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
+
+Report = Tuple[ast.AST, str]
+STARLETTE_CORS_DOC = "https://www.starlette.io/middleware/#corsmiddleware"
+FASTAPI_CORS_DOC = "https://fastapi.tiangolo.com/tutorial/cors/"
+MDN_CORS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS"
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+PREFLIGHTED_METHODS = ("DELETE", "PATCH", "POST", "PUT")
+
+IMPORTS = """\
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+app = FastAPI()
+"""
+
+
+def _block(text: str) -> str:
+    """An indented example body, dedented so it can follow IMPORTS."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def _configs(model: ModuleModel) -> List[CorsConfig]:
+    return model.web.cors_configs
+
+
+def _env_origins(options_: Options) -> str:
+    return f'[o.strip() for o in os.getenv("{options_.origins_env}", "").split(",") if o.strip()]'
+
+
+def _string_items(value: Value) -> Iterator[Const]:
+    """String items of a sequence value, every branch included."""
+    for option in options(value):
+        for item in items(option):
+            for alternative in options(item):
+                if string_of(alternative) is not None:
+                    yield alternative
+
+
+def _wildcard(setting: Optional[Setting], allow_null: bool) -> Optional[Tuple[ast.AST, str]]:
+    """Where a definite `allow_origins` value lets every site in: a `"*"` item
+    (or `"null"`), or a string containing `*` (Starlette tests `"*" in value`)."""
+    if setting is None:
+        return None
+    value = definite(setting.value)
+    if isinstance(value, RuntimeStr) and isinstance(value.default, Const):
+        value = value.default
+        if isinstance(value.value, str) and "*" in value.value:
+            return value.node, f'the unset default of {_source(setting)} is "{value.value}"'
+        return None
+    if isinstance(value, Const):
+        if isinstance(value.value, str) and "*" in value.value:
+            return value.node, f'allow_origins is the string "{value.value}"'
+        return None
+    if isinstance(value, (Seq, Concat)):
+        for item in items(value):
+            text = string_of(item)
+            if text == "*" or (allow_null and text == "null"):
+                where = " (the unset default of an environment variable)" if item.where != CODE else ""
+                return item.node, f'allow_origins contains "{text}"{where}'
+    return None
+
+
+def _source(setting: Setting) -> str:
+    value = definite(setting.value)
+    if isinstance(value, RuntimeStr) and value.source:
+        return value.source
+    return "the environment variable"
+
+
+def _regex_text(setting: Optional[Setting]) -> Optional[Tuple[ast.AST, str]]:
+    if setting is None:
+        return None
+    value = definite(setting.value)
+    if isinstance(value, RuntimeStr) and isinstance(value.default, Const):
+        value = value.default
+    text = string_of(value)
+    return (value.node, text) if text else None
+
+
+def _credentials_on(config: CorsConfig) -> Optional[bool]:
+    setting = config.get("allow_credentials")
+    return truthy(definite(setting.value)) if setting is not None else None
+
+
+def _match_all_regex(config: CorsConfig) -> Optional[Tuple[ast.AST, str]]:
+    found = _regex_text(config.get("allow_origin_regex"))
+    if found and matches_every_origin(found[1]):
+        return found
+    return None
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC101",
+    name="credentialed-wildcard-origin",
+    summary="Credentials allowed for every origin",
+    fix=UNSAFE,
+    what_it_does="""
+        Flags a `CORSMiddleware` with `allow_credentials` truthy that also lets any site in:
+        `"*"` or `"null"` in `allow_origins`, or an `allow_origin_regex` that matches every
+        origin (`.*`, `.+`, `https?://.*`). Values are followed through constants, `**kwargs`
+        dicts, settings defaults and `os.getenv(...)` defaults. Any truthy value counts as
+        "on", including the string `"false"`.
+    """,
+    why_bad="""
+        With credentials on, Starlette answers a wildcard by echoing the caller's `Origin`
+        together with `Access-Control-Allow-Credentials: true`, on preflights and (since
+        Starlette 1.0) on every request. Any website a logged-in user visits can then call
+        your API with the user's cookies and read the answers. Browsers do not stop this:
+        the wildcard is never sent. `"null"` is the same hole (sandboxed iframes send it).
+    """,
+    example=IMPORTS + _block("""
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_credentials=True,
+        )
+    """),
+    use_instead="""
+        import os
+
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()],
+            allow_credentials=True,
+        )
+    """,
+    fix_safety="""
+        Unsafe: the fix reads the origins from the environment variable (option
+        `--fastapi-cors-origins-env`, default `CORS_ALLOWED_ORIGINS`) with an empty default,
+        so nothing is allowed cross-origin until the variable is set.
+    """,
+    references=(STARLETTE_CORS_DOC, FASTAPI_CORS_DOC, "https://cwe.mitre.org/data/definitions/942.html"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101:50\n',
+        IMPORTS + _block('''
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"],  # FAC101:19
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+        '''),
+        """
+        import os
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware as Cors
+
+        ORIGINS = os.getenv("ORIGINS", "*").split(",")  # FAC101
+        app = Starlette(middleware=[Middleware(Cors, allow_origins=ORIGINS, allow_credentials=True)])
+        """,
+        IMPORTS + _block('''
+        cors = {"allow_origins": ("null", "https://app.example.com"), "allow_credentials": "false"}  # FAC101 FAC103
+        app.add_middleware(CORSMiddleware, **cors)
+        '''),
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https?://.*", allow_credentials=True)  # FAC101\n',
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        from pydantic_settings import BaseSettings
+
+        class Settings(BaseSettings):
+            cors_origins: list[str] = ["*"]  # FAC101
+            cors_credentials: bool = True
+
+        settings = Settings()
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=settings.cors_credentials)
+        """,
+        """
+        import fastapi
+        import fastapi.middleware.cors
+
+        def create_app():
+            app = fastapi.FastAPI()
+            origins = ["*"]  # FAC101
+            return fastapi.middleware.cors.CORSMiddleware(app, allow_origins=origins, allow_credentials=1)
+        """,
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["*"])\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "").split(","), allow_credentials=True)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com", allow_credentials=True)\n',
+        IMPORTS + 'from .settings import settings\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_credentials=True)\n',
+        IMPORTS + 'import os\nDEBUG = os.getenv("DEBUG") == "1"\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=DEBUG)\n',
+        IMPORTS + 'def setup(options):\n    app.add_middleware(CORSMiddleware, **options)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_origin_regex=None)  # noqa: FAC101\n',
+    ),
+)
+def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        if _credentials_on(config) is not True:
+            continue
+        found = _wildcard(config.get("allow_origins"), allow_null=True)
+        if found is None:
+            regex = _match_all_regex(config)
+            if regex is not None:
+                found = (regex[0], f'allow_origin_regex "{regex[1]}" matches every origin')
+        if found is None:
+            continue
+        node, what = found
+        yield node, (
+            f"allow_credentials is on and {what}: Starlette echoes any caller's Origin with "
+            f"Access-Control-Allow-Credentials, so every website can read your users' data. "
+            f"List trusted origins instead, e.g. from os.getenv(\"{options_.origins_env}\")."
+        )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC102",
+    name="wildcard-origin",
+    summary="Every origin allowed (no credentials)",
+    fix=None,
+    default_enabled=False,
+    what_it_does="""
+        Flags `"*"` in `allow_origins` when credentials are off. Off by default: a public,
+        read-only API may want exactly this. Turn it on with `--extend-select FAC102`.
+    """,
+    why_bad="""
+        Any website can read the responses of your API from a visitor's browser. Without
+        credentials that exposes only what an anonymous request sees, but on an intranet or
+        behind IP allow-lists that can still be private data.
+    """,
+    example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])\n',
+    fix_safety="No fix: whether an API is public is a decision, not a bug.",
+    references=(STARLETTE_CORS_DOC, MDN_CORS),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC102\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=("*",), allow_credentials=False)  # FAC102\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="*")  # FAC102\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "*").split(","))  # FAC102\n',
+        "from starlette.middleware import Middleware\n" + IMPORTS.replace("FastAPI()", 'FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])])  # FAC102'),
+        IMPORTS + 'ALL = ["*"]  # FAC102\napp.add_middleware(CORSMiddleware, allow_origins=ALL, allow_headers=["*"])\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_methods=["*"], allow_headers=["*"])\n',
+        IMPORTS + 'def f(origins):\n    app.add_middleware(CORSMiddleware, allow_origins=origins)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], **extra)\n',
+    ),
+)
+def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        if _credentials_on(config) is not False:
+            continue
+        found = _wildcard(config.get("allow_origins"), allow_null=False)
+        if found is not None:
+            yield found[0], (
+                f"{found[1]}: any website can read responses from a visitor's browser. "
+                "Fine for a public API; otherwise list the trusted origins."
+            )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC103",
+    name="hardcoded-origins",
+    summary="Origin list hard-coded in code",
+    fix=SAFE,
+    what_it_does="""
+        Flags a literal list, tuple or set of concrete origins passed to `allow_origins`,
+        inline or through a name, and literals joined with environment values. A default
+        *string* of `os.getenv(...)` and a pydantic / settings field default are
+        configuration and are not flagged. Test files are not checked.
+    """,
+    why_bad="""
+        Origins differ between development, staging and production. A list in code means a
+        deploy to change them, and in practice `http://localhost:3000` shipped to production
+        or a wildcard added "temporarily". Reading them from configuration keeps the code the
+        same everywhere.
+    """,
+    example=IMPORTS + _block('''
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["https://app.example.com", "https://admin.example.com"],
+        )
+    '''),
+    use_instead="""
+        import os
+
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://app.example.com,https://admin.example.com").split(",") if o.strip()],
+        )
+    """,
+    fix_safety="""
+        Safe: the same origins become the default of the environment variable (option
+        `--fastapi-cors-origins-env`), so behaviour is unchanged until the variable is set.
+        `import os` is added once.
+    """,
+    references=(FASTAPI_CORS_DOC, "https://12factor.net/config"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:50\n',
+        IMPORTS + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
+        "from starlette.middleware import Middleware\n" + IMPORTS + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
+        IMPORTS + 'FRONTEND = "https://app.example.com"\napp.add_middleware(CORSMiddleware, allow_origins={FRONTEND, "https://admin.example.com"})  # FAC103\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[os.getenv("FRONTEND_URL"), "http://localhost:3000"])  # FAC103\n',
+        IMPORTS + 'class Config:\n    ORIGINS = ["https://app.example.com"]  # FAC103\n\napp.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)\n',
+    ),
+    clean=(
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://app.example.com").split(","))\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://a.example.com,https://b.example.com").split(",") if o.strip()])\n',
+        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    origins: list[str] = ["https://app.example.com"]\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+        IMPORTS + 'from .config import settings\napp.add_middleware(CORSMiddleware, allow_origins=[str(o) for o in settings.BACKEND_CORS_ORIGINS])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
+        "import os\n" + IMPORTS + 'FRONTEND = os.getenv("FRONTEND_URL", "http://localhost:3000")\napp.add_middleware(CORSMiddleware, allow_origins=[FRONTEND])\n',
+    ),
+)
+def hardcoded_origins(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    if model.is_test_file:
+        return
+    for config in _configs(model):
+        setting = config.settings.get("allow_origins")
+        if setting is None:
+            continue
+        for literal, origins in _code_literals(setting.value):
+            yield literal, (
+                f"origins {_shown(origins)} are hard-coded: each deploy target needs its own list. "
+                f"Read them from configuration, e.g. os.getenv(\"{options_.origins_env}\", "
+                f"\"{','.join(origins)}\").split(\",\")."
+            )
+
+
+def _code_literals(value: Value) -> Iterator[Tuple[ast.AST, List[str]]]:
+    """Literal origin collections written in code (not configuration defaults)."""
+    for option in options(value):
+        parts = option.parts if isinstance(option, Concat) else (option,)
+        for part in parts:
+            for part_option in options(part):
+                if not isinstance(part_option, Seq) or part_option.where != CODE or part_option.literal is None:
+                    continue
+                own = part_option.items
+                if isinstance(part_option.literal, (ast.List, ast.Tuple, ast.Set)):
+                    own = own[: len(part_option.literal.elts)]
+                texts = [string_of(i) for i in own if i.where == CODE]
+                if "*" in texts:
+                    continue
+                concrete = [t for t in texts if t and t not in ("null",)]
+                if concrete:
+                    yield part_option.literal, concrete
+
+
+def _shown(origins: List[str]) -> str:
+    shown = ", ".join(f'"{o}"' for o in origins[:3])
+    return shown + (", ..." if len(origins) > 3 else "")
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC104",
+    name="unmatchable-origin",
+    summary="Origin that never matches a browser's Origin",
+    fix=SAFE,
+    what_it_does="""
+        Flags an entry of `allow_origins` that can never equal the `Origin` header a browser
+        sends: a trailing slash, a path, no scheme, upper-case letters, the default port written
+        out (`:443` on https, `:80` on http), surrounding whitespace, a glob
+        (`https://*.example.com`). Entries inside an environment default string are checked
+        too. Custom schemes (`capacitor://localhost`, `app://...`) and `"null"` are real
+        origins and are not flagged.
+    """,
+    why_bad="""
+        Starlette compares origins with `origin in allow_origins`: exact and case-sensitive.
+        Browsers send `scheme://host[:port]`, lower-case, without default port or path, so
+        `"http://localhost:3000/"` never matches and the frontend gets CORS errors that look
+        like a server problem. Globs are not supported at all.
+    """,
+    example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])\n',
+    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"])\n',
+    fix_safety="""
+        Safe: the entry is normalised only where the intent is unambiguous (trailing slash,
+        case, default port, whitespace); the fixed entry matches the browser's origin, which
+        the old one never did. Paths, missing schemes and globs are left to you; for a glob the
+        message suggests an `allow_origin_regex`.
+    """,
+    references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])  # FAC103 FAC104:51\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://App.Example.com"])  # FAC103 FAC104\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["localhost:3000"])  # FAC103 FAC104\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:443"])  # FAC103 FAC104\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(","))  # FAC104\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://*.example.com"])  # FAC103 FAC104\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com/app"])  # FAC103 FAC104\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"])  # noqa: FAC103\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["capacitor://localhost", "null"])  # noqa: FAC103\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:8443"])  # noqa: FAC103\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(",")])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*\\.example\\.com")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in ["http://localhost:3000/"]])  # noqa: FAC103\n',
+    ),
+)
+def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        setting = config.settings.get("allow_origins")
+        if setting is None:
+            continue
+        for option in options(setting.value):
+            if not isinstance(option, (Seq, Concat)):
+                continue
+            for item in _string_items(option):
+                problem = origin_problem(item.value)
+                if problem is None:
+                    continue
+                advice = (
+                    f'write "{problem.fixed}"' if problem.fixed
+                    else f'use allow_origin_regex=r"{problem.suggested_regex}"' if problem.suggested_regex
+                    else 'write it as the browser sends it: "scheme://host[:port]"'
+                )
+                yield item.node, (
+                    f'origin "{item.value}" never matches: it has {" and ".join(problem.reasons)}, '
+                    f"and Starlette compares the browser's Origin exactly; {advice}."
+                )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC105",
+    name="permissive-origin-regex",
+    summary="Origin regex that also matches other domains",
+    fix=UNSAFE,
+    what_it_does="""
+        Flags an `allow_origin_regex` whose host part has an unescaped `.` or a `.*` / `.+`
+        (or another repeated wildcard) that is not followed by a literal `\\.`. A missing `^`
+        or `$` is not flagged: Starlette uses `re.fullmatch`. A regex that matches everything
+        together with credentials is reported as FAC101 instead.
+    """,
+    why_bad="""
+        `https://app.example.com` as a regex also matches `https://app-example.com`, and
+        `https://.*example\\.com` matches `https://evilexample.com`: domains anyone can
+        register. Those sites then pass your CORS policy.
+    """,
+    example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")\n',
+    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
+    fix_safety="""
+        Unsafe: escaping dots and replacing `.*` by `[a-z0-9-]+` narrows what matches, which
+        may drop an origin you relied on (for example multi-level subdomains).
+    """,
+    references=(STARLETTE_CORS_DOC, "https://docs.python.org/3/library/re.html#re.fullmatch"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:55\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*")  # FAC105\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+"))  # FAC105\n',
+        IMPORTS + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*\\.example\\.com")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(foo|bar)\\.example\\.com|https://baz\\.com")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://localhost:\\d+")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True)  # FAC101\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=settings.origin_regex)\n',
+    ),
+)
+def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        found = _regex_text(config.get("allow_origin_regex"))
+        if found is None:
+            continue
+        node, pattern = found
+        if _credentials_on(config) is True and matches_every_origin(pattern):
+            continue  # FAC101 reports it
+        problems = permissive_regex(pattern)
+        if problems:
+            yield node, (
+                f'allow_origin_regex "{pattern}": {problems[0]}, e.g. a look-alike domain anyone can '
+                r"register. Escape dots (\.) and match one label with [a-z0-9-]+."
+            )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC106",
+    name="string-instead-of-list",
+    summary="String (or generator) where Starlette expects a list",
+    fix=SAFE,
+    what_it_does="""
+        Flags a bare string, a generator, or a `str` read from the environment without
+        `.split(...)` where `CORSMiddleware` expects a sequence: `allow_origins` (other than
+        `"*"`), `allow_headers` (other than `"*"`), `expose_headers` longer than one character,
+        and `allow_methods` other than `"*"` or a single GET/HEAD/POST.
+    """,
+    why_bad="""
+        Starlette tests `origin in allow_origins`; on a string that is a substring test, so
+        `allow_origins="https://app.example.com"` also allows `https://app.ex` and
+        `https://app.example.co`, with credentials if they are on. `allow_headers` and
+        `expose_headers` strings are split into single characters, and an `allow_methods`
+        string is sent as `P, U, T`, so preflights fail. A generator is consumed by the first
+        `in` test at start-up and then matches nothing.
+    """,
+    example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")\n',
+    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])\n',
+    fix_safety="""
+        Safe: a literal is wrapped in a list; an environment string is split on commas as in
+        FAC103. Both keep the intended values and remove the substring / character matching.
+    """,
+    references=(STARLETTE_CORS_DOC,),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:50\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods="GET,POST")  # FAC103 FAC106\n',
+        IMPORTS + 'ORIGINS = "https://a.example.com,https://b.example.com"\napp.add_middleware(CORSMiddleware, allow_origins=(o.strip() for o in ORIGINS.split(",")))  # FAC106\n',
+        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    cors_origins: str = "https://a.example.com"\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)  # FAC106\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="*")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_headers="*", allow_methods="*")\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS", "").split(","))\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods="GET")\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], expose_headers=("X-Total-Count",))\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n',
+        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    cors_origins: list[str] = []\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n',
+    ),
+)
+def string_instead_of_list(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        for name in ("allow_origins", "allow_headers", "expose_headers", "allow_methods"):
+            setting = config.settings.get(name)
+            if setting is None or setting.expr is None:
+                continue
+            for option in options(setting.value):
+                message = _string_problem(name, option)
+                if message:
+                    yield setting.expr, message
+                    break
+
+
+def _string_problem(name: str, value: Value) -> Optional[str]:
+    if isinstance(value, Generator):
+        return (
+            f"{name} is a generator: Starlette's first `in` test at start-up consumes it, "
+            "so nothing matches afterwards. Use a list comprehension."
+        )
+    text = string_of(value)
+    runtime = isinstance(value, RuntimeStr)
+    if text is None and not runtime:
+        return None
+    shown = value.source if runtime and value.source else f'"{text}"'
+    kind = "an environment string" if runtime else "a string"
+    if name == "allow_origins":
+        if text in ("*", ""):
+            return None
+        return (
+            f"allow_origins is {kind} ({shown}): Starlette tests `origin in allow_origins`, a substring "
+            'test, so look-alike origins such as "https://app.ex" are allowed. Pass a list '
+            '(for an environment value: .split(",")).'
+        )
+    if name == "allow_headers":
+        if text == "*":
+            return None
+        return f"allow_headers is {kind} ({shown}): Starlette splits it into single characters and preflights fail. Pass a list."
+    if name == "expose_headers":
+        if text is not None and len(text) <= 1:
+            return None
+        return f"expose_headers is {kind} ({shown}): Starlette sends it joined character by character. Pass a list."
+    if text == "*" or (text is not None and text.strip().upper() in SAFELISTED_METHODS):
+        return None
+    return (
+        f"allow_methods is {kind} ({shown}): Starlette sends it character by character "
+        '("P, U, T"), so browsers reject the preflight. Pass a list of methods.'
+    )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC107",
+    name="cors-not-outermost",
+    summary="Middleware that answers requests sits outside CORS",
+    fix=UNSAFE,
+    what_it_does="""
+        Flags an app where a middleware that answers requests by itself sits outside
+        `CORSMiddleware`: authentication (401/403), rate limits, IP filters, body limits,
+        `@app.middleware("http")` functions and `BaseHTTPMiddleware` classes that return their
+        own response on some path, and unknown classes whose names say auth / limit /
+        firewall. `add_middleware` makes each call the new outermost (the last call wins);
+        `middleware=[...]` puts the first entry outermost. Pass-through middleware (GZip,
+        sessions, timing or logging that always returns `call_next`'s response) and
+        TrustedHost / HTTPSRedirect may sit anywhere. One report per app, at the CORS call.
+    """,
+    why_bad="""
+        Responses a middleware creates outside CORS never get CORS headers: the browser shows
+        the frontend a CORS error instead of the 401 or 429, and the preflight `OPTIONS`
+        request is itself answered with 401, which breaks every cross-origin call.
+    """,
+    example=IMPORTS + _block('''
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
+        app.add_middleware(AuthenticationMiddleware, backend=TokenBackend())
+    '''),
+    use_instead=IMPORTS + _block('''
+        app.add_middleware(AuthenticationMiddleware, backend=TokenBackend())
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
+    '''),
+    fix_safety="""
+        Unsafe: the CORS registration moves to the outermost place in the same block, which
+        changes the order the other middleware see requests in.
+    """,
+    references=(STARLETTE_CORS_DOC, "https://www.starlette.io/middleware/#applying-middleware-to-groups-of-routes", "https://github.com/fastapi/fastapi/issues/775"),
+    flagged=(
+        IMPORTS + 'from starlette.middleware.authentication import AuthenticationMiddleware\n'
+        'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103 FAC107:0\n'
+        'app.add_middleware(AuthenticationMiddleware, backend=None)\n',
+        IMPORTS + _block('''
+        from fastapi.responses import JSONResponse
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+
+        @app.middleware("http")
+        async def require_token(request, call_next):
+            if "authorization" not in request.headers:
+                return JSONResponse({"detail": "unauthorized"}, status_code=401)
+            return await call_next(request)
+        '''),
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from slowapi.middleware import SlowAPIMiddleware
+
+        app = Starlette(middleware=[
+            Middleware(SlowAPIMiddleware),
+            Middleware(CORSMiddleware, allow_origins=["*"]),  # FAC107
+        ])
+        """,
+        IMPORTS + _block('''
+        from starlette.middleware.base import BaseHTTPMiddleware
+        from starlette.responses import PlainTextResponse
+
+        class IPAllowList(BaseHTTPMiddleware):
+            async def dispatch(self, request, call_next):
+                if request.client.host not in {"10.0.0.1"}:
+                    return PlainTextResponse("forbidden", status_code=403)
+                return await call_next(request)
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+        app.add_middleware(IPAllowList)
+        '''),
+        IMPORTS + _block('''
+        from fastapi.responses import JSONResponse
+        from myproject.security import JWTAuthMiddleware
+
+        def create_app():
+            app = FastAPI()
+            app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+            app.add_middleware(JWTAuthMiddleware)
+            return app
+        '''),
+        IMPORTS + _block('''
+        from fastapi.responses import JSONResponse
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+
+        @app.middleware("http")
+        async def errors_as_json(request, call_next):
+            try:
+                return await call_next(request)
+            except Exception:
+                return JSONResponse({"detail": "internal error"}, status_code=500)
+        '''),
+    ),
+    clean=(
+        IMPORTS + 'from starlette.middleware.authentication import AuthenticationMiddleware\n'
+        'app.add_middleware(AuthenticationMiddleware, backend=None)\n'
+        'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+        IMPORTS + _block('''
+        import time
+        from fastapi.middleware.gzip import GZipMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])
+        app.add_middleware(GZipMiddleware)
+
+        @app.middleware("http")
+        async def timing(request, call_next):
+            start = time.time()
+            response = await call_next(request)
+            response.headers["X-Process-Time"] = str(time.time() - start)
+            return response
+        '''),
+        IMPORTS + _block('''
+        from fastapi.middleware.trustedhost import TrustedHostMiddleware
+        from fastapi.middleware.httpsredirect import HTTPSRedirectMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
+        app.add_middleware(HTTPSRedirectMiddleware)
+        '''),
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from slowapi.middleware import SlowAPIMiddleware
+
+        app = Starlette(middleware=[
+            Middleware(CORSMiddleware, allow_origins=["*"]),
+            Middleware(SlowAPIMiddleware),
+        ])
+        """,
+        IMPORTS + _block('''
+        from myproject.security import AuthMiddleware
+
+        if USE_AUTH:
+            app.add_middleware(CORSMiddleware, allow_origins=["*"])
+        else:
+            app.add_middleware(AuthMiddleware)
+        '''),
+        IMPORTS + _block('''
+        from myproject.security import AuthMiddleware
+
+        app.add_middleware(AuthMiddleware)
+        asgi_app = CORSMiddleware(app, allow_origins=["*"])
+        '''),
+        IMPORTS + _block('''
+        from fastapi.responses import JSONResponse
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+        @app.middleware("http")
+        async def rewrite_body(request, call_next):
+            response = await call_next(request)
+            return JSONResponse({"wrapped": True}, status_code=response.status_code, headers=dict(response.headers))
+        '''),
+    ),
+)
+def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for app in model.web.apps.values():
+        cors_entries = [e for e in app.middleware if e.cors is not None]
+        for cors in cors_entries:
+            outside = [
+                e for e in app.middleware
+                if e.cors is None and _short_circuits(e, options_) and app.stack_order(e, cors) is True
+            ]
+            if outside:
+                names = ", ".join(dict.fromkeys(e.label for e in outside))
+                where = "call add_middleware(CORSMiddleware, ...) last" if cors.how == "add" else "put Middleware(CORSMiddleware, ...) first in the list"
+                yield cors.cors.call, (
+                    f"{names} sits outside CORSMiddleware: the responses it creates (401, 403, 429, "
+                    f"errors) and its answers to preflight requests carry no CORS headers, so browsers "
+                    f"report a CORS error instead. Make CORS the outermost middleware: {where}."
+                )
+                break
+
+
+def _short_circuits(entry, options_: Options) -> bool:
+    name = entry.label.rsplit(".", 1)[-1]
+    if name in options_.pass_through_middleware:
+        return False
+    if name in options_.short_circuit_middleware:
+        return True
+    return entry.behaviour == SHORT_CIRCUIT
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC108",
+    name="missing-allowed-methods",
+    summary="Route methods not allowed by CORS",
+    fix=SAFE,
+    what_it_does="""
+        Flags a CORS configuration whose `allow_methods` leaves out a method the routes of the
+        same app use (`@app.post`, `router.put` of an included router,
+        `api_route(methods=[...])`, `Route(..., methods=[...])`). Starlette's default is GET
+        only. Apps whose routes are all GET are not flagged.
+    """,
+    why_bad="""
+        Browsers preflight POST with JSON, PUT, PATCH and DELETE. Starlette answers a preflight
+        for a method outside `allow_methods` with 400, so the browser never sends the real
+        request. This commonly hides behind "works with curl".
+    """,
+    example=IMPORTS + _block('''
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
+
+        @app.post("/items")
+        def create_item(): ...
+    '''),
+    use_instead=IMPORTS + _block('''
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_methods=["GET", "POST"])
+
+        @app.post("/items")
+        def create_item(): ...
+    '''),
+    fix_safety="Safe: the methods the routes already serve are added; nothing else changes.",
+    references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Glossary/Preflight_request"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:76\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
+        IMPORTS + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from starlette.routing import Route
+
+        async def create(request): ...
+
+        app = Starlette(
+            routes=[Route("/items", create, methods=["POST"])],
+            middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],  # FAC108
+        )
+        """,
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC108 FAC109\n\n@app.put("/x")\ndef x(): ...\n\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC108\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.get("/items")\ndef items(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])\n\n@app.post("/items")\ndef create(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"])\n\n@app.post("/a")\ndef a(): ...\n\n@app.delete("/b")\ndef b(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=settings.methods)\n\n@app.post("/a")\ndef a(): ...\n',
+        IMPORTS + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.post("/a")\ndef a(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], **cors_options)\n\n@app.post("/a")\ndef a(): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware)\n\n@app.post("/a")\ndef a(): ...\n',
+    ),
+)
+def missing_allowed_methods(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        if config.app is None or not _allows_some_origin(config):
+            continue
+        setting = config.get("allow_methods")
+        if setting is None:
+            continue
+        allowed = _method_names(setting.value)
+        if allowed is None or "*" in allowed:
+            continue
+        used: Set[str] = set()
+        for route in config.app.all_routes():
+            used.update(m for m in route.methods if m in PREFLIGHTED_METHODS)
+        missing = sorted(used - allowed)
+        if missing:
+            shown = ", ".join(missing)
+            yield (setting.expr or config.call), (
+                f"the app's routes use {shown} but allow_methods does not allow "
+                f"{'it' if len(missing) == 1 else 'them'} (Starlette's default is GET only): browsers' "
+                f"preflights get 400 and the requests are never sent. Add {shown} to allow_methods."
+            )
+
+
+def _allows_some_origin(config: CorsConfig) -> bool:
+    if "allow_origin_regex" in config.settings:
+        return True
+    setting = config.settings.get("allow_origins")
+    if setting is None:
+        return False
+    value = definite(setting.value)
+    return not (isinstance(value, Seq) and not value.items and not value.open)
+
+
+def _method_names(value: Value) -> Optional[Set[str]]:
+    value = definite(value)
+    if not isinstance(value, (Seq, Concat)):
+        return None
+    names = set()
+    for item in items(value):
+        text = string_of(item)
+        if text is None:
+            return None
+        names.add(text.upper())
+    return names
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC109",
+    name="lowercase-method",
+    summary="Lower-case method in allow_methods",
+    fix=SAFE,
+    what_it_does="Flags entries of `allow_methods` written in lower case (`\"get\"`, `\"Post\"`).",
+    why_bad="""
+        Starlette compares the preflight's `Access-Control-Request-Method` with the list
+        exactly, and browsers send upper-case methods, so `"post"` never matches: the preflight
+        gets 400.
+    """,
+    example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get", "post"])\n',
+    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])\n',
+    fix_safety="Safe: upper-casing makes the entry match what browsers send.",
+    references=(STARLETTE_CORS_DOC,),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:77\n',
+        IMPORTS + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
+        IMPORTS + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',
+        "from starlette.middleware import Middleware\n" + IMPORTS + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"patch"})])  # FAC109\n',
+        IMPORTS + 'opts = dict(allow_origins=["*"], allow_methods=["options"])  # FAC109\napp.add_middleware(CORSMiddleware, **opts)\n',
+    ),
+    clean=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=[m.upper() for m in ["get", "post"]])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["content-type", "authorization"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=settings.methods)\n',
+        IMPORTS + 'methods = ["get"]\nrouter_methods = methods\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+    ),
+)
+def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for config in _configs(model):
+        setting = config.settings.get("allow_methods")
+        if setting is None:
+            continue
+        for option in options(setting.value):
+            if not isinstance(option, (Seq, Concat)):
+                continue
+            for item in _string_items(option):
+                if item.value != item.value.upper():
+                    yield item.node, (
+                        f'allow_methods entry "{item.value}" is not upper case: Starlette compares '
+                        f'methods exactly and browsers send "{item.value.upper()}", so its preflights '
+                        f'get 400. Write "{item.value.upper()}".'
+                    )
+
+
+# ---------------------------------------------------------------------------
+@rule(
+    code="FAC110",
+    name="error-responses-without-cors",
+    summary="500 responses never carry CORS headers",
+    fix=None,
+    default_enabled=False,
+    what_it_does="""
+        Flags a handler for `Exception` or `500` (`@app.exception_handler`,
+        `add_exception_handler`, `exception_handlers={...}`) on an app that adds CORS inside
+        itself (`add_middleware` or `middleware=[...]`). Off by default; turn it on with
+        `--extend-select FAC110`.
+    """,
+    why_bad="""
+        Starlette moves handlers for `Exception` and `500` into `ServerErrorMiddleware`, which
+        sits outside every user middleware. Their responses, and every unhandled 500, are sent
+        without CORS headers, so the frontend sees a CORS error instead of your error body.
+    """,
+    example=IMPORTS + _block('''
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
+
+        @app.exception_handler(Exception)
+        async def on_error(request, exc): ...
+    '''),
+    use_instead=IMPORTS + _block('''
+        @app.exception_handler(Exception)
+        async def on_error(request, exc): ...
+
+        asgi_app = CORSMiddleware(app, allow_origins=["https://app.example.com"])  # serve asgi_app
+    '''),
+    fix_safety="No fix: serving a wrapped app changes how the server is started.",
+    references=("https://www.starlette.io/middleware/#corsmiddleware-global-enforcement", "https://github.com/fastapi/fastapi/issues/775"),
+    flagged=(
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(Exception)  # FAC110:1\nasync def on_error(request, exc): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\nasync def on_error(request, exc): ...\n\napp.add_exception_handler(500, on_error)  # FAC110\n',
+        "from starlette.middleware import Middleware\n" + IMPORTS + 'async def on_error(request, exc): ...\n\napp2 = FastAPI(\n    middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],\n    exception_handlers={Exception: on_error},  # FAC110\n)\n',
+        IMPORTS + 'from fastapi import status\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(status.HTTP_500_INTERNAL_SERVER_ERROR)  # FAC110\nasync def on_error(request, exc): ...\n',
+        IMPORTS + 'def create_app():\n    app = FastAPI()\n    app.add_exception_handler(Exception, handler)  # FAC110\n    app.add_middleware(CORSMiddleware, allow_origins=["*"])\n    return app\n',
+        "from starlette.middleware import Middleware\n" + IMPORTS + 'async def boom(request, exc): ...\nhandlers = {500: boom}\napp2 = FastAPI(exception_handlers=handlers, middleware=[Middleware(CORSMiddleware, allow_origins=["*"])])\n'.replace("handlers = {500: boom}", "handlers = {500: boom}  # FAC110"),
+    ),
+    clean=(
+        IMPORTS + '@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n\nasgi_app = CORSMiddleware(app, allow_origins=["*"])\n',
+        IMPORTS + 'from fastapi import HTTPException\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(HTTPException)\nasync def on_http(request, exc): ...\n',
+        IMPORTS + '@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(404)\nasync def not_found(request, exc): ...\n',
+        IMPORTS + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.exception_handler(Exception)\nasync def on_error(request, exc): ...\n',
+        IMPORTS + 'from fastapi.exceptions import RequestValidationError\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\napp.add_exception_handler(RequestValidationError, handler)\n',
+    ),
+)
+def error_responses_without_cors(model: ModuleModel, options_: Options) -> Iterator[Report]:
+    for app in model.web.apps.values():
+        if not app.error_handlers or app.wrapped_by_cors:
+            continue
+        if not any(e.cors is not None for e in app.middleware):
+            continue
+        for handler in app.error_handlers:
+            yield handler, (
+                "a handler for Exception/500 runs in ServerErrorMiddleware, outside CORSMiddleware: "
+                "its responses and every unhandled 500 reach the browser without CORS headers. "
+                "Wrap the whole ASGI app instead: asgi_app = CORSMiddleware(app, ...)."
+            )
