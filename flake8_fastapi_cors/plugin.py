@@ -5,7 +5,7 @@ import ast
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors import __version__
-from flake8_fastapi_cors.registry import Options, default_off_codes, findings
+from flake8_fastapi_cors.registry import Options, default_off_codes, findings, opt_in_codes
 
 # Every CORS rule needs a CORSMiddleware (or a subclass) named in the file.
 MARKERS = ("CORSMiddleware",)
@@ -70,6 +70,7 @@ class Plugin:
             origins_env=options.fastapi_cors_origins_env,
             short_circuit_middleware=tuple(options.fastapi_cors_short_circuit_middleware or ()),
             pass_through_middleware=tuple(options.fastapi_cors_pass_through_middleware or ()),
+            opt_in=opt_in_codes([*(options.select or ()), *(options.extend_select or ())]),
         )
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:

@@ -6,7 +6,6 @@ records, so they cannot drift apart.
 """
 from __future__ import annotations
 
-import ast
 import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -21,6 +20,18 @@ class Options:
     origins_env: str = "CORS_ALLOWED_ORIGINS"
     short_circuit_middleware: Tuple[str, ...] = ()
     pass_through_middleware: Tuple[str, ...] = ()
+    opt_in: Tuple[str, ...] = ()  # default-off codes the user selected by name
+
+
+# The plugin prefix and one digit ("FAC1") name a family, not an opt-in rule.
+FAMILY_PREFIX_LENGTH = len("FAC1")
+
+
+def opt_in_codes(selections: Iterable[str]) -> Tuple[str, ...]:
+    """Default-off codes that an explicit selection names: `FAC102`, `FAC10`, not `FAC`
+    (so `--select FAC` means the default set, as with flake8-bugbear's B9 codes)."""
+    chosen = [s.strip().upper() for s in selections if s and len(s.strip()) > FAMILY_PREFIX_LENGTH]
+    return tuple(code for code in default_off_codes() if any(code.startswith(s) for s in chosen))
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,13 @@ def _load_rules() -> None:
 def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> Iterator[Finding]:
     """Every finding of the selected rules on a model, one per (line, col, code),
     in source order."""
-    selected = set(codes) if codes is not None else None
+    if codes is None:
+        codes = [r.code for r in all_rules() if r.default_enabled or r.code in options.opt_in]
+    selected = set(codes)
     seen = set()
     out = []
     for rule_ in all_rules():
-        if selected is not None and rule_.code not in selected:
+        if rule_.code not in selected:
             continue
         for node, message in rule_.check(model, options):
             line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
@@ -135,6 +148,3 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)
 
-
-def node_position(node: ast.AST) -> Tuple[int, int]:
-    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0)

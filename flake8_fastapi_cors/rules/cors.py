@@ -267,8 +267,8 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
         IMPORTS + 'ALL = ["*"]  # FAC102\napp.add_middleware(CORSMiddleware, allow_origins=ALL, allow_headers=["*"])\n',
     ),
     clean=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_methods=["*"], allow_headers=["*"])\n',
         IMPORTS + 'def f(origins):\n    app.add_middleware(CORSMiddleware, allow_origins=origins)\n',
@@ -330,7 +330,7 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     """,
     references=(FASTAPI_CORS_DOC, "https://12factor.net/config"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:50\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:49\n',
         IMPORTS + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
         "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
         "from starlette.middleware import Middleware\n" + IMPORTS + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
@@ -417,7 +417,7 @@ def _shown(origins: List[str]) -> str:
     """,
     references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])  # FAC103 FAC104:51\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])  # FAC103 FAC104:50\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://App.Example.com"])  # FAC103 FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["localhost:3000"])  # FAC103 FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:443"])  # FAC103 FAC104\n',
@@ -483,7 +483,7 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     """,
     references=(STARLETTE_CORS_DOC, "https://docs.python.org/3/library/re.html#re.fullmatch"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:55\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:54\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*")  # FAC105\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
@@ -544,7 +544,7 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
     """,
     references=(STARLETTE_CORS_DOC,),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:50\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:49\n',
         "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
         "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
@@ -831,7 +831,7 @@ def _short_circuits(entry, options_: Options) -> bool:
     references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Glossary/Preflight_request"),
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:76\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:70\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
         IMPORTS + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
         """
@@ -922,7 +922,7 @@ def _method_names(value: Value) -> Optional[Set[str]]:
     fix_safety="Safe: upper-casing makes the entry match what browsers send.",
     references=(STARLETTE_CORS_DOC,),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:77\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:71\n',
         IMPORTS + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
         IMPORTS + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
         "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',

@@ -1,0 +1,81 @@
+"""Running the real flake8 on sources and files, and reading expected findings
+from `# FACxxx` marker comments."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tokenize
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from flake8.main.cli import main as flake8_main
+
+FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
+# A marker comment starts with the code: `# FAC101` or `# FAC103 FAC104:51` (col is 0-based).
+MARKER = re.compile(r"^#\s*(FAC\d{3}(?::\d+)?(?:[\s,]+FAC\d{3}(?::\d+)?)*)\b")
+
+Found = Tuple[int, int, str, str]  # line, col (0-based), code, text
+
+
+def expected_markers(source: str) -> Set[Tuple[int, str]]:
+    """(line, code) pairs from marker comments."""
+    return {(line, code) for line, code, _col in expected_with_columns(source)}
+
+
+def expected_with_columns(source: str) -> List[Tuple[int, str, Optional[int]]]:
+    out = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        match = MARKER.match(token.string)
+        if not match:
+            continue
+        for item in re.findall(r"FAC\d{3}(?::\d+)?", match.group(1)):
+            code, _, col = item.partition(":")
+            out.append((token.start[0], code, int(col) if col else None))
+    return out
+
+
+def _parse(output: str) -> Dict[str, List[Found]]:
+    results: Dict[str, List[Found]] = {}
+    for line in output.splitlines():
+        path, row, col, code, text = line.split("\t", 4)
+        results.setdefault(os.path.normpath(path), []).append((int(row), int(col) - 1, code, text))
+    return results
+
+
+def flake8_in_process(paths: Iterable[str], *args: str) -> Dict[str, List[Found]]:
+    """Run flake8 in this process (`--isolated`, FAC codes only unless args say otherwise)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.txt")
+        argv = ["--isolated", "--select", "FAC", f"--format={FORMAT}", f"--output-file={report}", *args, *map(str, paths)]
+        try:
+            flake8_main(argv)
+        except SystemExit as exit_:
+            assert exit_.code in (0, 1, None), f"flake8 exited {exit_.code}"
+        with open(report, encoding="utf-8") as handle:
+            return _parse(handle.read())
+
+
+def flake8_subprocess(paths: Iterable[str], *args: str, cwd: Optional[str] = None) -> Dict[str, List[Found]]:
+    argv = [sys.executable, "-m", "flake8", "--isolated", "--select", "FAC", f"--format={FORMAT}", *args, *map(str, paths)]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
+    assert proc.returncode in (0, 1), proc.stderr
+    return _parse(proc.stdout)
+
+
+def lint_source(source: str, *args: str, filename: str = "app.py") -> List[Found]:
+    """Write `source` to a temporary file and run flake8 on it in process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        return flake8_in_process([str(path)], *args).get(os.path.normpath(str(path)), [])
+
+
+def codes_at_lines(found: List[Found]) -> Set[Tuple[int, str]]:
+    return {(line, code) for line, _col, code, _text in found}
