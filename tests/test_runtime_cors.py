@@ -417,6 +417,17 @@ def test_string_allow_methods_is_advertised_letter_by_letter():
     assert response.headers["access-control-allow-origin"] == TRUSTED
 
 
+def test_safelisted_method_string_still_passes_the_preflight():
+    """`allow_methods="GET"` is advertised as `G, E, T`, but GET is a CORS-safelisted method
+    that browsers never look up in Access-Control-Allow-Methods, and the server-side check
+    passes: the preflight succeeds, so the string is harmless (no FAC106)."""
+    client = client_for(fac106_keyword_source("allow_methods", '"GET"'))
+    response = preflight(client, TRUSTED, method="GET")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-methods"] == "G, E, T"
+    assert response.headers["access-control-allow-origin"] == TRUSTED
+
+
 def test_list_allow_methods_advertises_the_method():
     client = client_for(fac106_keyword_source("allow_methods", '["PUT"]'))
     response = preflight(client, TRUSTED, method="PUT")
@@ -480,6 +491,34 @@ app.add_middleware(
 )
 '''
 
+# `app.middleware("http")(fn)` is the decorator applied by hand: the same registration.
+FAC107_AUTH_CALL_FORM_OUTSIDE_CORS = '''\
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+app = FastAPI()
+
+
+@app.get("/items")
+def items():
+    return {"ok": 1}
+
+
+async def require_auth(request: Request, call_next):
+    if "authorization" not in request.headers:
+        return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+    return await call_next(request)
+
+
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=["https://app.example.com"],
+    allow_headers=["Authorization"],
+)
+app.middleware("http")(require_auth)
+'''
+
 FAC107_LIST_TEMPLATE = '''\
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -528,6 +567,13 @@ def test_fac107_reported_at_add_middleware_when_auth_is_registered_after_cors():
 
 def test_fac107_not_reported_when_cors_is_registered_last():
     assert lines_reporting(FAC107_CORS_OUTERMOST, "FAC107") == set()
+
+
+def test_fac107_reported_when_auth_is_registered_after_cors_by_calling_the_decorator():
+    """`app.middleware("http")(require_auth)` after CORS is the decorator applied by hand:
+    the same outermost auth layer, so FAC107 at the CORS registration call."""
+    source = FAC107_AUTH_CALL_FORM_OUTSIDE_CORS
+    assert lines_reporting(source, "FAC107") == {line_of(source, "app.add_middleware(")}
 
 
 def test_fac107_reported_at_middleware_entry_when_cors_is_not_first_in_the_list():
@@ -586,6 +632,12 @@ def test_auth_middleware_added_after_cors_answers_without_cors_headers():
     auth function carries no ACAO (the browser hides it from the page) and the preflight, which
     never carries credentials, is answered 401 without CORS headers."""
     _assert_auth_outside_cors_loses_cors_headers(client_for(FAC107_AUTH_OUTSIDE_CORS))
+
+
+def test_auth_middleware_registered_by_calling_the_decorator_after_cors_loses_cors_headers():
+    """The call form `app.middleware("http")(fn)` registers exactly like the decorator: the
+    auth layer is outermost and its 401 and the preflight answer carry no CORS headers."""
+    _assert_auth_outside_cors_loses_cors_headers(client_for(FAC107_AUTH_CALL_FORM_OUTSIDE_CORS))
 
 
 def test_cors_registered_last_wraps_the_auth_response_and_answers_the_preflight():

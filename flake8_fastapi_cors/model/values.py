@@ -104,7 +104,8 @@ class ModuleRef(Value):
 def at(value: Value, node: ast.AST) -> Value:
     """The same value, reported at `node` (used for values read from another file)."""
     if isinstance(value, Seq):
-        return replace(value, node=node, literal=None, items=tuple(at(i, node) for i in value.items))
+        literal = node if value.literal is not None else None
+        return replace(value, node=node, literal=literal, items=tuple(at(i, node) for i in value.items))
     if isinstance(value, Concat):
         return replace(value, node=node, parts=tuple(at(p, node) for p in value.parts))
     if isinstance(value, OneOf):
@@ -156,6 +157,13 @@ def items(value: Value) -> Iterator[Value]:
             yield from items(part)
     else:
         yield Unknown(value.node, value.where)
+
+
+def unset(value: Value) -> Value:
+    """What a runtime string holds when nothing is configured (its default), if known."""
+    if isinstance(value, RuntimeStr) and isinstance(value.default, Const):
+        return value.default
+    return value
 
 
 def is_sequence(value: Value) -> bool:

@@ -9,6 +9,8 @@ from flake8_fastapi_cors.model import ModuleModel
 from flake8_fastapi_cors.model.origins import matches_every_origin, origin_problem, permissive_regex
 from flake8_fastapi_cors.model.values import (
     CODE,
+    ENV,
+    SETTINGS,
     Concat,
     Const,
     Generator,
@@ -20,6 +22,7 @@ from flake8_fastapi_cors.model.values import (
     options,
     string_of,
     truthy,
+    unset,
 )
 from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
@@ -53,12 +56,17 @@ def _env_origins(options_: Options) -> str:
 
 
 def _string_items(value: Value) -> Iterator[Const]:
-    """String items of a sequence value, every branch included."""
+    """String items of a sequence value, every branch included; an item read from
+    the environment or settings counts with its unset default."""
     for option in options(value):
         for item in items(option):
             for alternative in options(item):
+                alternative = unset(alternative)
                 if string_of(alternative) is not None:
                     yield alternative
+
+
+ORIGIN_OF = {ENV: "the unset default of an environment variable", SETTINGS: "a settings default"}
 
 
 def _wildcard(setting: Optional[Setting], allow_null: bool) -> Optional[Tuple[ast.AST, str]]:
@@ -77,10 +85,10 @@ def _wildcard(setting: Optional[Setting], allow_null: bool) -> Optional[Tuple[as
             return value.node, f'allow_origins is the string "{value.value}"'
         return None
     if isinstance(value, (Seq, Concat)):
-        for item in items(value):
-            text = string_of(item)
+        for item in _string_items(value):
+            text = item.value
             if text == "*" or (allow_null and text == "null"):
-                where = " (the unset default of an environment variable)" if item.where != CODE else ""
+                where = f" ({ORIGIN_OF[item.where]})" if item.where in ORIGIN_OF else ""
                 return item.node, f'allow_origins contains "{text}"{where}'
     return None
 
@@ -586,7 +594,7 @@ def _string_problem(name: str, value: Value) -> Optional[str]:
     if text is None and not runtime:
         return None
     shown = value.source if runtime and value.source else f'"{text}"'
-    kind = "an environment string" if runtime else "a string"
+    kind = ("a string setting" if value.where == SETTINGS else "an environment string") if runtime else "a string"
     if name == "allow_origins":
         if text in ("*", ""):
             return None
