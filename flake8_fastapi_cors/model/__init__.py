@@ -124,6 +124,16 @@ class ModuleModel:
                     return load_module(path)
         return None
 
+    def submodule(self, name: str) -> Optional["ModuleModel"]:
+        """`package.name` when this model is a package's `__init__.py`."""
+        if os.path.basename(self.filename) != "__init__.py":
+            return None
+        base = os.path.join(os.path.dirname(self.filename), name)
+        for path in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(path):
+                return load_module(path)
+        return None
+
     # -- classes and settings -------------------------------------------
     def class_info(self, node: ast.ClassDef) -> Optional[ClassInfo]:
         info = self._classes.get(id(node))

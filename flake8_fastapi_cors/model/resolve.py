@@ -227,8 +227,8 @@ class Resolver:
         source = self.resolve(gen.iter, scope)
         if isinstance(source, Concat) or (isinstance(source, Seq)):
             mapped, open_ = self._map_items(source, gen, expr.elt, scope)
-            where = source.where
-            return Seq(expr, where, tuple(mapped), kind, open_)
+            literal = source.literal if isinstance(source, Seq) else None
+            return Seq(expr, source.where, tuple(mapped), kind, open_, literal)
         return Unknown(expr)
 
     def _map_items(self, source: Value, gen: ast.comprehension, elt: ast.expr, scope: Scope):
@@ -365,8 +365,9 @@ class Resolver:
         return Seq(value.node, value.where, value.items + tuple(added), value.kind, open_, value.literal)
 
     def _imported(self, imp: Import, anchor: ast.AST) -> Value:
-        if imp.name is None:
-            return Unknown(anchor)
+        if imp.name is None:  # `import settings`, `import app.config as config`
+            module = self.model.sibling(imp.module, 0)
+            return ModuleRef(anchor, CODE, module) if module is not None else Unknown(anchor)
         other = self.model.sibling(imp.module, imp.level)
         if other is not None:
             value = other.resolver.resolve_global(imp.name, anchor)
@@ -390,7 +391,10 @@ class Resolver:
         base = self.resolve(expr.value, scope)
         if isinstance(base, ModuleRef):
             value = base.module.resolver.resolve_global(expr.attr, expr)
-            return Unknown(expr) if value is None else _reanchor(value, expr)
+            if value is None:
+                submodule = base.module.submodule(expr.attr)
+                return ModuleRef(expr, CODE, submodule) if submodule is not None else Unknown(expr)
+            return _reanchor(value, expr)
         if isinstance(base, (Instance, ClassRef)):
             value = base.cls.module.field_value(base.cls, expr.attr, expr, isinstance(base, Instance))
             return value if base.cls.module is self.model else _reanchor(value, expr)

@@ -193,6 +193,8 @@ class WebModel:
         self.cors_configs: List[CorsConfig] = []
         self._seen_specs: set = set()
         self._sites = {id(s.call): s for s in model.calls}
+        # `app.middleware("http")(func)`: the call applying a decorator by hand
+        self._applied = {id(s.call.func): s for s in model.calls if isinstance(s.call.func, ast.Call)}
         self._build()
 
     # -- identity of apps ------------------------------------------------
@@ -377,12 +379,17 @@ class WebModel:
                 return
             keywords = [k for k in call.keywords if k.arg != "middleware_class"]
             self._register_class(app, site, cls_expr, call.args[1:], keywords, "add")
-        elif method == "middleware" and site.decorates is not None:
+        elif method == "middleware":
+            applied = self._applied.get(id(call))
+            function = site.decorates
+            if function is None and applied is not None and applied.call.args:
+                function = self._function_of(applied.call.args[0], scope)
+                site = applied
             app = self.app_for(receiver, scope)
-            if app is not None:
+            if app is not None and function is not None:
                 entry = MiddlewareEntry(app, func, site, "add")
-                entry.behaviour = dispatch_behaviour(site.decorates)
-                entry.label = f"@{app.label}.middleware function {site.decorates.name}()"
+                entry.behaviour = dispatch_behaviour(function)
+                entry.label = f"@{app.label}.middleware function {function.name}()"
                 app.middleware.append(entry)
         elif method in ("insert", "append") and isinstance(receiver, ast.Attribute) and receiver.attr == "user_middleware":
             app = self.app_for(receiver.value, scope)
