@@ -564,7 +564,7 @@ def class_behaviour(info: ClassInfo) -> str:
 def _builds_response(call: ast.Call) -> bool:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    return bool(RESPONSE_NAME.search(name)) and name != "StreamingResponse" or name == "PlainTextResponse"
+    return bool(RESPONSE_NAME.search(name))
 
 
 def _is_response_start(node: ast.Dict) -> bool:
