@@ -334,7 +334,7 @@ class Resolver:
         mutations = scope.mutations.get(name)
         if not mutations or not isinstance(value, Seq):
             return value
-        added: List[Value] = []
+        current: List[Value] = list(value.items)
         open_ = value.open
         for node in mutations:
             if (node.lineno, node.col_offset) < (binding.node.lineno, binding.node.col_offset):
@@ -343,26 +343,29 @@ class Resolver:
                 extra = self.resolve(node.value, scope) if isinstance(node.op, ast.Add) else Unknown(node)
                 for option in options(extra):
                     if isinstance(option, Seq):
-                        added.extend(option.items)
+                        current.extend(option.items)
                         open_ = open_ or option.open
                     else:
                         open_ = True
                 continue
             method = node.func.attr
             if method in ("append", "add") and len(node.args) == 1:
-                added.append(self.resolve(node.args[0], scope))
+                current.append(self.resolve(node.args[0], scope))
             elif method == "insert" and len(node.args) == 2:
-                added.append(self.resolve(node.args[1], scope))
+                index = self.resolve(node.args[0], scope)
+                position = index.value if isinstance(index, Const) and isinstance(index.value, int) else len(current)
+                current.insert(position, self.resolve(node.args[1], scope))
             elif method in ("extend", "update") and len(node.args) == 1:
                 extra = self.resolve(node.args[0], scope)
                 if isinstance(extra, Seq):
-                    added.extend(extra.items)
+                    current.extend(extra.items)
                     open_ = open_ or extra.open
                 else:
                     open_ = True
             else:
                 open_ = True
-        return Seq(value.node, value.where, value.items + tuple(added), value.kind, open_, value.literal)
+        added = tuple(item for item in current if not any(item is own for own in value.items))
+        return Seq(value.node, value.where, tuple(current), value.kind, open_, value.literal, added)
 
     def _imported(self, imp: Import, anchor: ast.AST) -> Value:
         if imp.name is None:  # `import settings`, `import app.config as config`

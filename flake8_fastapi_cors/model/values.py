@@ -40,6 +40,7 @@ class Seq(Value):
     kind: str = "list"
     open: bool = False
     literal: Optional[ast.AST] = None
+    added: Tuple[Value, ...] = ()  # items put there by `.append(...)`, `+=`, ... later
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def at(value: Value, node: ast.AST) -> Value:
     """The same value, reported at `node` (used for values read from another file)."""
     if isinstance(value, Seq):
         literal = node if value.literal is not None else None
-        return replace(value, node=node, literal=literal, items=tuple(at(i, node) for i in value.items))
+        return _map_items(replace(value, node=node, literal=literal), lambda i: at(i, node))
     if isinstance(value, Concat):
         return replace(value, node=node, parts=tuple(at(p, node) for p in value.parts))
     if isinstance(value, OneOf):
@@ -120,7 +121,7 @@ def at(value: Value, node: ast.AST) -> Value:
 def with_origin(value: Value, where: str) -> Value:
     """Mark a value (and its parts) as coming from `where`."""
     if isinstance(value, Seq):
-        return replace(value, where=where, items=tuple(with_origin(i, where) for i in value.items))
+        return _map_items(replace(value, where=where), lambda i: with_origin(i, where))
     if isinstance(value, Concat):
         return replace(value, where=where, parts=tuple(with_origin(p, where) for p in value.parts))
     if isinstance(value, OneOf):
@@ -129,6 +130,13 @@ def with_origin(value: Value, where: str) -> Value:
         default = with_origin(value.default, where) if value.default is not None else None
         return replace(value, where=where, default=default)
     return replace(value, where=where)
+
+
+def _map_items(seq: "Seq", change) -> "Seq":
+    """`seq` with `change` applied to every item, keeping track of added ones."""
+    new_items = tuple(change(i) for i in seq.items)
+    added = tuple(n for o, n in zip(seq.items, new_items) if any(o is a for a in seq.added))
+    return replace(seq, items=new_items, added=added)
 
 
 def options(value: Value) -> List[Value]:

@@ -379,9 +379,7 @@ def _code_literals(value: Value) -> Iterator[Tuple[ast.AST, List[str]]]:
             for part_option in options(part):
                 if not isinstance(part_option, Seq) or part_option.where != CODE or part_option.literal is None:
                     continue
-                own = part_option.items
-                if isinstance(part_option.literal, (ast.List, ast.Tuple, ast.Set)):
-                    own = own[: len(part_option.literal.elts)]
+                own = [i for i in part_option.items if not any(i is a for a in part_option.added)]
                 texts = [string_of(i) for i in own if i.where == CODE]
                 if "*" in texts:
                     continue
