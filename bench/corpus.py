@@ -513,9 +513,10 @@ def corpus_files(cache: str | os.PathLike[str] | None = None) -> list[Path]:
     root = cache_dir(cache)
     missing = [pkg.name for pkg in packages() if not _is_unpacked(pkg, root)]
     if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise CorpusError(
-            f"corpus not fetched in {root} (missing: {', '.join(missing)}); "
-            f"run: python bench/corpus.py fetch"
+            f"{len(missing)} of {len(PACKAGES)} packages not fetched into {root} "
+            f"({shown}); run: python bench/corpus.py fetch"
         )
     files: list[Path] = []
     for pkg in packages():

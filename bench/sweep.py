@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus import corpus_files  # noqa: E402
+from corpus import CorpusError, corpus_files  # noqa: E402
 
 from flake8_fastapi_cors.cli import InputError, parse, read_source  # noqa: E402
 from flake8_fastapi_cors.plugin import check_tree, relevant  # noqa: E402
@@ -38,9 +38,10 @@ def main() -> int:
     parser.add_argument("--quiet", action="store_true", help="counts only")
     args = parser.parse_args()
 
-    files = corpus_files(args.cache)
-    if not files:
-        print("no corpus: run `python bench/corpus.py fetch` first", file=sys.stderr)
+    try:
+        files = corpus_files(args.cache)
+    except CorpusError as error:
+        print(error, file=sys.stderr)
         return 2
     root = Path(os.path.commonpath([str(f) for f in files]))
     codes = [r.code for r in all_rules()]

@@ -147,6 +147,26 @@ class ModuleModel:
             self._classes[id(node)] = info
         return info
 
+    def local_class_bases(self, expr: ast.expr, scope: Scope) -> List[ast.expr]:
+        """Base class expressions of a class defined in this module, transitively
+        through other classes of this module (no other file is read)."""
+        out: List[ast.expr] = []
+        pending = [(expr, scope)]
+        seen = set()
+        while pending and len(seen) < 16:
+            current, where = pending.pop()
+            if not isinstance(current, ast.Name):
+                continue
+            owner = where.lookup_scope(current.id)
+            bindings = owner.bindings.get(current.id, []) if owner else []
+            if len(bindings) != 1 or bindings[0].kind != "class" or id(bindings[0].node) in seen:
+                continue
+            seen.add(id(bindings[0].node))
+            for base in bindings[0].node.bases:
+                out.append(base)
+                pending.append((base, owner))
+        return out
+
     def _base_classes(self, info: ClassInfo) -> List[ClassInfo]:
         out = []
         outer = info.scope.parent or self.scope

@@ -236,7 +236,7 @@ class WebModel:
             qualname = model.qualname(func, scope)
             if qualname in APP_CLASSES or qualname in ROUTER_CLASSES or qualname in ROUTE_CLASSES:
                 self._constructor(site, qualname)
-            elif qualname in CORS_CLASSES or self._is_local_cors_subclass(func, scope):
+            elif qualname in CORS_CLASSES or self.is_cors_class(func, scope):
                 self._direct_wrap(site)
             elif isinstance(func, ast.Attribute):
                 deferred.append(site)
@@ -250,21 +250,14 @@ class WebModel:
                 if cors is not None:
                     self.cors_configs.append(cors)
 
-    def _is_local_cors_subclass(self, func: ast.expr, scope: Scope) -> bool:
-        return self.is_cors_class(func, scope)
-
-    def is_cors_class(self, expr: ast.expr, scope: Scope, _depth: int = 0) -> bool:
+    def is_cors_class(self, expr: ast.expr, scope: Scope) -> bool:
+        """CORSMiddleware under any import, or a subclass of it defined in this module."""
         if self.model.qualname(expr, scope) in CORS_CLASSES:
             return True
-        if _depth > 4 or not isinstance(expr, ast.Name):
-            return False
-        value = self.model.resolve(expr, scope)
-        info = value.cls if isinstance(value, ClassRef) else None
-        if isinstance(info, ClassInfo):
-            outer = info.scope.parent or info.module.scope
-            return any(info.module.web.is_cors_class(b, outer, _depth + 1) if info.module is not self.model
-                       else self.is_cors_class(b, outer, _depth + 1) for b in info.node.bases)
-        return False
+        return any(
+            self.model.qualname(base, self.model.scope) in CORS_CLASSES
+            for base in self.model.local_class_bases(expr, scope)
+        )
 
     def _constructor(self, site: CallSite, qualname: str) -> None:
         call = site.call
