@@ -71,6 +71,13 @@ SHORT_CIRCUIT_NAME = re.compile(
     re.IGNORECASE,
 )
 RESPONSE_NAME = re.compile(r"Response$")
+# Host-header checks (TrustedHost and its home-grown twins) only reject requests
+# whose Host a browser app does not send.
+NON_BROWSER_NAME = re.compile(
+    r"trusted_?hosts?|(allowed|valid)_?hosts?|hosts?_?(valid|check|filter)|https_?redirect",
+    re.IGNORECASE,
+)
+CORS_HEADER = "access-control-allow-origin"
 
 # Starlette's CORSMiddleware signature after `app`, and its defaults.
 CORS_PARAMETERS = (
@@ -498,11 +505,13 @@ class WebModel:
             return dispatch_behaviour(func), f"BaseHTTPMiddleware(dispatch={func.name})"
         if qualname in KNOWN_BEHAVIOUR:
             return KNOWN_BEHAVIOUR[qualname], label
+        name = label.rsplit(".", 1)[-1]
+        if NON_BROWSER_NAME.search(name):
+            return NON_BROWSER, label
         value = self.model.resolve(cls_expr, scope)
         info = value.cls if isinstance(value, ClassRef) else None
         if isinstance(info, ClassInfo):
             return class_behaviour(info), label
-        name = label.rsplit(".", 1)[-1]
         if SHORT_CIRCUIT_NAME.search(name):
             return SHORT_CIRCUIT, label
         return "unknown", label
@@ -533,6 +542,8 @@ def _keyword_from(keywords, name: str) -> Optional[ast.expr]:
 def class_behaviour(info: ClassInfo) -> str:
     """A middleware class we can read: BaseHTTPMiddleware-style `dispatch`, or a
     pure ASGI class that builds its own responses."""
+    if _sets_cors_headers(info.node):
+        return PASS_THROUGH  # a CORS implementation of its own: its answers carry the headers
     methods = {
         node.name: node for node in info.node.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -554,6 +565,13 @@ def class_behaviour(info: ClassInfo) -> str:
     return SHORT_CIRCUIT if SHORT_CIRCUIT_NAME.search(name) else "unknown"
 
 
+def _sets_cors_headers(node: ast.AST) -> bool:
+    return any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and CORS_HEADER in n.value.lower()
+        for n in ast.walk(node)
+    )
+
+
 def _builds_response(call: ast.Call) -> bool:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
@@ -571,6 +589,8 @@ def dispatch_behaviour(func, skip_self: bool = False) -> str:
     """`async def mw(request, call_next)`: short-circuit when some `return`
     hands back a response that did not come from `call_next` on a path where
     `call_next` has not run (an early 401, an `except` that answers 500)."""
+    if _sets_cors_headers(func):
+        return PASS_THROUGH
     params = [a.arg for a in func.args.posonlyargs + func.args.args]
     if skip_self and params:
         params = params[1:]

@@ -254,8 +254,9 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
     fix=None,
     default_enabled=False,
     what_it_does="""
-        Flags `"*"` in `allow_origins` when credentials are off. Off by default: a public,
-        read-only API may want exactly this. Turn it on with `--extend-select FAC102`.
+        Flags `"*"` in `allow_origins`, or an `allow_origin_regex` that matches every origin,
+        when credentials are off. Off by default: a public, read-only API may want exactly
+        this. Turn it on with `--extend-select FAC102`.
     """,
     why_bad="""
         Any website can read the responses of your API from a visitor's browser. Without
@@ -273,6 +274,7 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
         "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "*").split(","))  # FAC102\n',
         "from starlette.middleware import Middleware\n" + IMPORTS.replace("FastAPI()", 'FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])])  # FAC102'),
         IMPORTS + 'ALL = ["*"]  # FAC102\napp.add_middleware(CORSMiddleware, allow_origins=ALL, allow_headers=["*"])\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_methods=["*"])  # FAC102\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103\n',
@@ -288,6 +290,10 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
         if _credentials_on(config) is not False:
             continue
         found = _wildcard(config.get("allow_origins"), allow_null=False)
+        if found is None:
+            regex = _match_all_regex(config)
+            if regex is not None:
+                found = (regex[0], f'allow_origin_regex "{regex[1]}" matches every origin')
         if found is not None:
             yield found[0], (
                 f"{found[1]}: any website can read responses from a visitor's browser. "
@@ -473,8 +479,9 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     what_it_does="""
         Flags an `allow_origin_regex` whose host part has an unescaped `.` or a `.*` / `.+`
         (or another repeated wildcard) that is not followed by a literal `\\.`. A missing `^`
-        or `$` is not flagged: Starlette uses `re.fullmatch`. A regex that matches everything
-        together with credentials is reported as FAC101 instead.
+        or `$` is not flagged: Starlette uses `re.fullmatch`. A regex that matches every
+        origin (`.*`, `https?://.*`) is a deliberate wildcard, not a look-alike hole: it is
+        reported as FAC101 with credentials and FAC102 (opt-in) without.
     """,
     why_bad="""
         `https://app.example.com` as a regex also matches `https://app-example.com`, and
@@ -491,9 +498,9 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:54\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*")  # FAC105\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(.*)example\\.com")  # FAC105\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+"))  # FAC105\n',
+        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+example\\.com"))  # FAC105\n',
         IMPORTS + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
     ),
     clean=(
@@ -503,6 +510,7 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://localhost:\\d+")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True)  # FAC101\n',
+        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=settings.origin_regex)\n',
     ),
 )
@@ -512,8 +520,8 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
         if found is None:
             continue
         node, pattern = found
-        if _credentials_on(config) is True and matches_every_origin(pattern):
-            continue  # FAC101 reports it
+        if matches_every_origin(pattern):
+            continue  # a wildcard, not an accident: FAC101 with credentials, FAC102 without
         problems = permissive_regex(pattern)
         if problems:
             yield node, (
