@@ -13,6 +13,9 @@ from typing import Any, Dict, Set
 
 import pytest
 from fastapi.testclient import TestClient
+import starlette
+
+STARLETTE_MAJOR = int(starlette.__version__.split(".")[0])
 
 from helpers import lint_source
 
@@ -137,6 +140,18 @@ def test_fac101_not_reported_for_origins_from_the_environment():
     assert lines_reporting(FAC101_CLEAN, "FAC101") == set()
 
 
+def test_wildcard_with_credentials_echoes_any_origin_to_a_cookie_carrying_request():
+    """The attack as a browser makes it: a page on any site calls the API with
+    `credentials: "include"`, so the victim's cookie comes along. Every Starlette since
+    0.15 then echoes the caller's Origin with ACAC: true, and the page reads the answer."""
+    response = client_for(FAC101_FLAGGED).get("/items", headers={"Origin": EVIL, "Cookie": "session=victim"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == EVIL
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert response.json() == {"secret": "user data"}
+
+
+@pytest.mark.skipif(STARLETTE_MAJOR < 1, reason="before Starlette 1.0 the echo needed a Cookie header")
 def test_wildcard_with_credentials_echoes_any_origin_on_a_simple_request():
     """Starlette >= 1.0 echoes every caller's Origin together with ACAC: true when
     `allow_origins=["*"]` and `allow_credentials=True`, even without a Cookie header:
@@ -161,7 +176,7 @@ def test_credentials_string_false_is_truthy_and_still_echoes_any_origin():
     """`allow_credentials="false"` is not validated: the non-empty string is truthy, so the
     evil origin is echoed with ACAC: true exactly as with `True`."""
     client = client_for(FAC101_FLAGGED_STRING_FALSE)
-    response = client.get("/items", headers={"Origin": EVIL})
+    response = client.get("/items", headers={"Origin": EVIL, "Cookie": "session=victim"})
     assert response.headers["access-control-allow-origin"] == EVIL
     assert response.headers["access-control-allow-credentials"] == "true"
     pre = preflight(client, EVIL)
