@@ -92,10 +92,7 @@ def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
 def check_source(path: str, data: bytes, text: str, options: Options, codes: Sequence[str]) -> Result:
     tree = parse(path, data)
     lines = text.splitlines()
-    try:
-        found = check_tree(tree, path, options, lines, codes)
-    except RecursionError:
-        raise InputError(f"{path}: cannot check: nested too deeply") from None
+    found = check_tree(tree, path, options, lines, codes)
     return Result(path, [f for f in found if not suppressed(f, lines)])
 
 

@@ -5,7 +5,7 @@ import ast
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors import __version__
-from flake8_fastapi_cors.registry import Options, default_off_codes, findings, opt_in_codes
+from flake8_fastapi_cors.registry import Finding, Options, default_off_codes, findings, opt_in_codes
 
 # Every CORS rule needs a CORSMiddleware (or a subclass) named in the file.
 MARKERS = ("CORSMiddleware",)
@@ -18,13 +18,25 @@ def relevant(lines: Optional[Sequence[str]]) -> bool:
     return any(marker in line for line in lines for marker in MARKERS)
 
 
+INTERNAL_ERROR = "FAC000"
+
+
 def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optional[Sequence[str]] = None, codes=None):
-    """Findings for one parsed module (shared by the plugin and the CLI)."""
+    """Findings for one parsed module (shared by the plugin and the CLI).
+
+    An internal error becomes one FAC000 finding on the file instead of an
+    exception: in flake8 an exception would abort the whole run."""
     if not relevant(lines):
         return []
     from flake8_fastapi_cors.model import ModuleModel
 
-    return list(findings(ModuleModel(tree, filename), options, codes))
+    try:
+        return list(findings(ModuleModel(tree, filename), options, codes))
+    except RecursionError:
+        reason = "the code is nested too deeply to analyse"
+    except Exception as error:  # noqa: BLE001 - reported to the user, never swallowed
+        reason = f"internal error {type(error).__name__}: {error}; please report this as a bug"
+    return [Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not check this file: {reason}")]
 
 
 class Plugin:

@@ -206,29 +206,28 @@ class WebModel:
 
     # -- identity of apps ------------------------------------------------
     def app_for(self, expr: ast.expr, scope: Scope, create: bool = True) -> Optional[App]:
-        """The app an expression refers to (`app`, `self.app`, `get_app()` not)."""
+        """The app an expression refers to: `app` (by its binding), `self.app`
+        (the same in every method of a class), or any other receiver by its text
+        within the scope."""
         if isinstance(expr, ast.Name):
             owner = scope.lookup_scope(expr.id)
-            if owner is None:
-                return None
-            if expr.id in owner.imports and expr.id not in owner.bindings:
+            if owner is not None and expr.id in owner.imports and expr.id not in owner.bindings:
                 key: tuple = ("import", owner.imports[expr.id].qualname)
             else:
                 key = ("name", id(owner), expr.id)
-            label = expr.id
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
-            owner = scope
-            if expr.value.id == "self" and scope.kind == "function" and scope.parent and scope.parent.kind == "class":
-                owner = scope.parent  # `self.app` means the same app in every method
-            key = ("attr", id(owner), expr.value.id, expr.attr)
-            label = f"{expr.value.id}.{expr.attr}"
         elif isinstance(expr, ast.Call):
             key = ("call", id(expr))
-            label = ast.unparse(expr.func) if hasattr(ast, "unparse") else "app"
         else:
-            return None
+            owner = scope
+            root = expr
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id == "self" and scope.kind == "function" and scope.parent and scope.parent.kind == "class":
+                owner = scope.parent  # `self.app` means the same app in every method
+            key = ("expr", id(owner), ast.dump(expr, annotate_fields=False))
         app = self.apps.get(key)
         if app is None and create:
+            label = ast.unparse(expr) if not isinstance(expr, ast.Call) else ast.unparse(expr.func)
             app = App(key, label)
             self.apps[key] = app
         return app
