@@ -242,7 +242,7 @@ class WebModel:
             qualname = model.qualname(func, scope)
             if qualname in APP_CLASSES or qualname in ROUTER_CLASSES or qualname in ROUTE_CLASSES:
                 self._constructor(site, qualname)
-            elif qualname in CORS_CLASSES or self.is_cors_class(func, scope):
+            elif self.is_cors_class(func, scope):
                 self._direct_wrap(site)
             elif isinstance(func, ast.Attribute):
                 deferred.append(site)
@@ -324,14 +324,16 @@ class WebModel:
         if self.model.qualname(call.func, site.scope) not in MIDDLEWARE_SPEC or not call.args:
             return
         self._seen_specs.add(id(call))
-        cls_expr = call.args[0]
-        entry = MiddlewareEntry(app, cls_expr, site, how, index, group)
-        if self.is_cors_class(cls_expr, site.scope):
-            entry.cors = self._cors_config(call, site, call.args[1:], call.keywords, app)
+        self._register(MiddlewareEntry(app, call.args[0], site, how, index, group), call.args[1:], call.keywords)
+
+    def _register(self, entry: MiddlewareEntry, args, keywords) -> None:
+        """Add a middleware to its app: a CORS configuration, or a behaviour."""
+        if self.is_cors_class(entry.cls_expr, entry.site.scope):
+            entry.cors = self._cors_config(entry.site.call, entry.site, args, keywords, entry.app)
             self.cors_configs.append(entry.cors)
         else:
-            entry.behaviour, entry.label = self.behaviour(cls_expr, call.keywords, site.scope)
-        app.middleware.append(entry)
+            entry.behaviour, entry.label = self.behaviour(entry.cls_expr, keywords, entry.site.scope)
+        entry.app.middleware.append(entry)
 
     def _cors_from_spec(self, site: CallSite) -> Optional[CorsConfig]:
         call = site.call
@@ -377,7 +379,7 @@ class WebModel:
             if app is None or cls_expr is None:
                 return
             keywords = [k for k in call.keywords if k.arg != "middleware_class"]
-            self._register_class(app, site, cls_expr, call.args[1:], keywords, "add")
+            self._register(MiddlewareEntry(app, cls_expr, site, "add"), call.args[1:], keywords)
         elif method == "middleware":
             applied = self._applied.get(id(call))
             function = site.decorates
@@ -420,15 +422,6 @@ class WebModel:
                     app = self.app_for(receiver, scope)
                     if app is not None:
                         app.error_handlers.append(call)
-
-    def _register_class(self, app, site, cls_expr, args, keywords, how) -> None:
-        entry = MiddlewareEntry(app, cls_expr, site, how)
-        if self.is_cors_class(cls_expr, site.scope):
-            entry.cors = self._cors_config(site.call, site, args, keywords, app)
-            self.cors_configs.append(entry.cors)
-        else:
-            entry.behaviour, entry.label = self.behaviour(cls_expr, keywords, site.scope)
-        app.middleware.append(entry)
 
     def _route_call(self, site: CallSite, method: str) -> None:
         call, scope = site.call, site.scope
