@@ -619,9 +619,10 @@ def _string_problem(name: str, value: Value) -> Optional[str]:
         return f"expose_headers is {kind} ({shown}): Starlette sends it joined character by character. Pass a list."
     if text == "*" or (text is not None and text.strip().upper() in SAFELISTED_METHODS):
         return None
+    sent = f'"{", ".join(text)}"' if text is not None else 'e.g. "P, U, T" for "PUT"'
     return (
         f"allow_methods is {kind} ({shown}): Starlette sends it character by character "
-        '("P, U, T"), so browsers reject the preflight. Pass a list of methods.'
+        f"({sent}), so browsers reject the preflight. Pass a list of methods."
     )
 
 
