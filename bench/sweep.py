@@ -6,10 +6,10 @@
 
 A crash on any file is reported (with the file) and makes the exit status 1.
 """
+
 from __future__ import annotations
 
 import argparse
-import ast
 import collections
 import os
 import subprocess
@@ -78,9 +78,11 @@ def main() -> int:
                 print(f"    | {source_line[:160]}")
 
     print()
-    print(f"packages: {len({package_of(p, root) for p in files})}  files: {scanned}  "
-          f"unparsable (py2 / templates): {unparsable}  naming CORSMiddleware: {relevant_files}  "
-          f"crashes: {crashes}  findings: {findings_total}")
+    print(
+        f"packages: {len({package_of(p, root) for p in files})}  files: {scanned}  "
+        f"unparsable (py2 / templates): {unparsable}  naming CORSMiddleware: {relevant_files}  "
+        f"crashes: {crashes}  findings: {findings_total}"
+    )
     for code in codes:
         print(f"  {code}: {per_code.get(code, 0)}")
     for package in sorted(per_package):
@@ -90,14 +92,28 @@ def main() -> int:
     if args.flake8:
         package_dirs = sorted({str(root / package_of(p, root)) for p in files})
         proc = subprocess.run(
-            [sys.executable, "-m", "flake8", "--isolated", "--select", "FAC",
-             "--extend-select", ",".join(codes), "--format", "%(code)s", *package_dirs],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "flake8",
+                "--isolated",
+                "--select",
+                "FAC",
+                "--extend-select",
+                ",".join(codes),
+                "--format",
+                "%(code)s",
+                *package_dirs,
+            ],
+            capture_output=True,
+            text=True,
         )
         flake8_counts = collections.Counter(proc.stdout.split())
         same = all(flake8_counts.get(c, 0) == per_code.get(c, 0) for c in codes)
-        print(f"flake8 exit {proc.returncode}, findings {sum(flake8_counts.values())}, "
-              f"same counts as the sweep: {same}")
+        print(
+            f"flake8 exit {proc.returncode}, findings {sum(flake8_counts.values())}, "
+            f"same counts as the sweep: {same}"
+        )
         if proc.returncode not in (0, 1) or not same:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1

@@ -3,6 +3,7 @@
 Exit status: 0 when nothing is found, 1 when findings remain, 2 for usage
 errors and for input that could not be read or parsed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,22 @@ from flake8_fastapi_cors.plugin import check_tree
 from flake8_fastapi_cors.registry import Finding, Options, all_rules, opt_in_codes
 
 DEFAULT_EXCLUDES = (
-    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".eggs", "__pycache__",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", "build", "dist", "*.egg-info",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "build",
+    "dist",
+    "*.egg-info",
 )
 # flake8's own spelling: `# noqa`, `# noqa: FAC101`, `# NOQA:FAC101,FAC103`
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
@@ -120,10 +135,9 @@ def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore
     named = opt_in_codes([*(select or ()), *extend_select])
     codes = []
     for rule in all_rules():
-        chosen = (
-            any(rule.code.startswith(s) for s in select) if select is not None
-            else rule.default_enabled
-        ) or any(rule.code.startswith(s) for s in extend_select)
+        chosen = (any(rule.code.startswith(s) for s in select) if select is not None else rule.default_enabled) or any(
+            rule.code.startswith(s) for s in extend_select
+        )
         if not rule.default_enabled and rule.code not in named:
             chosen = False
         if chosen and not any(rule.code.startswith(i) for i in ignore):
@@ -141,14 +155,38 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find CORS misconfiguration in FastAPI / Starlette code.",
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories ('-' reads standard input)")
-    parser.add_argument("--select", type=_codes, default=None, help="comma-separated codes or prefixes to check (replaces the default set)")
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        default=None,
+        help="comma-separated codes or prefixes to check (replaces the default set)",
+    )
     parser.add_argument("--extend-select", type=_codes, default=[], help="codes to add, e.g. FAC102,FAC110")
     parser.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to skip")
-    parser.add_argument("--exclude", type=lambda v: [p for p in v.split(",") if p], default=[], help="comma-separated glob patterns to skip, added to the defaults")
+    parser.add_argument(
+        "--exclude",
+        type=lambda v: [p for p in v.split(",") if p],
+        default=[],
+        help="comma-separated glob patterns to skip, added to the defaults",
+    )
     parser.add_argument("--stdin-display-name", default="stdin", help="name used for '-' in messages")
-    parser.add_argument("--fastapi-cors-origins-env", default=Options().origins_env, help="environment variable for origins (default: %(default)s)")
-    parser.add_argument("--fastapi-cors-short-circuit-middleware", type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()), default=(), help="middleware class names that answer requests themselves")
-    parser.add_argument("--fastapi-cors-pass-through-middleware", type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()), default=(), help="middleware class names that always pass requests on")
+    parser.add_argument(
+        "--fastapi-cors-origins-env",
+        default=Options().origins_env,
+        help="environment variable for origins (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fastapi-cors-short-circuit-middleware",
+        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
+        default=(),
+        help="middleware class names that answer requests themselves",
+    )
+    parser.add_argument(
+        "--fastapi-cors-pass-through-middleware",
+        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
+        default=(),
+        help="middleware class names that always pass requests on",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 

@@ -1,4 +1,5 @@
 """The flake8 entry point: `FAC = flake8_fastapi_cors.plugin:Plugin`."""
+
 from __future__ import annotations
 
 import ast
@@ -56,16 +57,14 @@ class Plugin:
             "--fastapi-cors-origins-env",
             default=defaults.origins_env,
             parse_from_config=True,
-            help="Environment variable the CORS messages and fixes read origins from "
-            "(default: %(default)s).",
+            help="Environment variable the CORS messages and fixes read origins from " "(default: %(default)s).",
         )
         manager.add_option(
             "--fastapi-cors-short-circuit-middleware",
             default="",
             comma_separated_list=True,
             parse_from_config=True,
-            help="Middleware class names that answer requests themselves (auth, rate limits), "
-            "for FAC107.",
+            help="Middleware class names that answer requests themselves (auth, rate limits), " "for FAC107.",
         )
         manager.add_option(
             "--fastapi-cors-pass-through-middleware",

@@ -4,6 +4,7 @@ Rules register themselves with `@rule(...)` on their check function. Tests,
 documentation and the flake8 option defaults are all derived from these
 records, so they cannot drift apart.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -147,4 +148,3 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
             out.append(Finding(line, col, rule_.code, message))
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)
-

@@ -1,5 +1,6 @@
 """Running the real flake8 on sources and files, and reading expected findings
 from `# FACxxx` marker comments."""
+
 from __future__ import annotations
 
 import io
@@ -52,7 +53,15 @@ def flake8_in_process(paths: Iterable[str], *args: str) -> Dict[str, List[Found]
     """Run flake8 in this process (`--isolated`, FAC codes only unless args say otherwise)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.txt")
-        argv = ["--isolated", "--select", "FAC", f"--format={FORMAT}", f"--output-file={report}", *args, *map(str, paths)]
+        argv = [
+            "--isolated",
+            "--select",
+            "FAC",
+            f"--format={FORMAT}",
+            f"--output-file={report}",
+            *args,
+            *map(str, paths),
+        ]
         try:
             flake8_main(argv)
         except SystemExit as exit_:
@@ -62,7 +71,17 @@ def flake8_in_process(paths: Iterable[str], *args: str) -> Dict[str, List[Found]
 
 
 def flake8_subprocess(paths: Iterable[str], *args: str, cwd: Optional[str] = None) -> Dict[str, List[Found]]:
-    argv = [sys.executable, "-m", "flake8", "--isolated", "--select", "FAC", f"--format={FORMAT}", *args, *map(str, paths)]
+    argv = [
+        sys.executable,
+        "-m",
+        "flake8",
+        "--isolated",
+        "--select",
+        "FAC",
+        f"--format={FORMAT}",
+        *args,
+        *map(str, paths),
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
     assert proc.returncode in (0, 1), proc.stderr
     return _parse(proc.stdout)

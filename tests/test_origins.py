@@ -1,4 +1,5 @@
 """Origin and origin-regex facts, checked against Starlette's own matcher."""
+
 import pytest
 from starlette.middleware.cors import CORSMiddleware
 
@@ -40,11 +41,22 @@ def test_unmatchable_origin_never_matches_and_fix_does(entry, browser, fixed):
         assert starlette_allows(browser, allow_origins=[fixed])
 
 
-@pytest.mark.parametrize("entry", [
-    "https://example.com", "http://localhost:3000", "https://example.com:8443",
-    "capacitor://localhost", "app://host", "chrome-extension://abcdefghijklmnop",
-    "null", "*", "", "http://127.0.0.1:8000", "https://xn--bcher-kva.example",
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "https://example.com",
+        "http://localhost:3000",
+        "https://example.com:8443",
+        "capacitor://localhost",
+        "app://host",
+        "chrome-extension://abcdefghijklmnop",
+        "null",
+        "*",
+        "",
+        "http://127.0.0.1:8000",
+        "https://xn--bcher-kva.example",
+    ],
+)
 def test_real_origins_are_not_flagged(entry):
     assert origin_problem(entry) is None
 
@@ -100,6 +112,8 @@ def test_match_all_regexes(regex):
     assert starlette_allows("https://attacker.example", allow_origin_regex=regex)
 
 
-@pytest.mark.parametrize("regex", [r"https://.*\.example\.com", r"https://[a-z]+\.example\.com", "(", r"https://example\.com"])
+@pytest.mark.parametrize(
+    "regex", [r"https://.*\.example\.com", r"https://[a-z]+\.example\.com", "(", r"https://example\.com"]
+)
 def test_not_match_all(regex):
     assert not matches_every_origin(regex)

@@ -1,11 +1,13 @@
 """The plugin inside real flake8: registration, options, noqa, opt-in codes."""
+
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from helpers import flake8_in_process, flake8_subprocess, lint_source
 
-WILDCARD = textwrap.dedent('''\
+WILDCARD = textwrap.dedent("""\
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
@@ -16,11 +18,13 @@ WILDCARD = textwrap.dedent('''\
 
     @public.exception_handler(Exception)
     async def on_error(request, exc): ...
-''')
+""")
 
 
 def test_flake8_version_lists_the_plugin():
-    out = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert "flake8-fastapi-cors" in out
 
 
@@ -66,7 +70,7 @@ def test_options_are_read_from_flake8_config_files(tmp_path):
 
 
 def test_middleware_name_options_change_fac107():
-    source = textwrap.dedent('''\
+    source = textwrap.dedent("""\
         from fastapi import FastAPI
         from fastapi.middleware.cors import CORSMiddleware
         from company.middleware import TenantGate, AuthHeaders
@@ -75,12 +79,16 @@ def test_middleware_name_options_change_fac107():
         app.add_middleware(CORSMiddleware, allow_origins=["*"])
         app.add_middleware(TenantGate)
         app.add_middleware(AuthHeaders)
-    ''')
+    """)
     default = [c for _, _, c, _ in lint_source(source)]
     assert default == ["FAC107"]  # AuthHeaders: the name says auth
     quiet = lint_source(source, "--fastapi-cors-pass-through-middleware=AuthHeaders")
     assert quiet == []
-    loud = lint_source(source, "--fastapi-cors-pass-through-middleware=AuthHeaders", "--fastapi-cors-short-circuit-middleware=TenantGate")
+    loud = lint_source(
+        source,
+        "--fastapi-cors-pass-through-middleware=AuthHeaders",
+        "--fastapi-cors-short-circuit-middleware=TenantGate",
+    )
     assert [(line, c) for line, _, c, _ in loud] == [(6, "FAC107")]
     assert "TenantGate" in loud[0][3]
 
@@ -96,3 +104,12 @@ def test_syntax_error_does_not_break_flake8(tmp_path):
 def test_files_without_cors_are_skipped_quickly(tmp_path):
     (tmp_path / "plain.py").write_text("allow_origins = ['*']\nallow_credentials = True\n")
     assert flake8_in_process([tmp_path]) == {}
+
+
+def test_the_project_passes_its_own_flake8_configuration():
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "flake8_fastapi_cors", "bench", "tests"],
+        capture_output=True, text=True, cwd=root,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

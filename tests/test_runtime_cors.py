@@ -12,12 +12,12 @@ import io
 from typing import Any, Dict, Set
 
 import pytest
-from fastapi.testclient import TestClient
 import starlette
-
-STARLETTE_MAJOR = int(starlette.__version__.split(".")[0])
+from fastapi.testclient import TestClient
 
 from helpers import lint_source
+
+STARLETTE_MAJOR = int(starlette.__version__.split(".")[0])
 
 EVIL = "https://evil.example"
 TRUSTED = "https://app.example.com"

@@ -5,6 +5,7 @@ names), the values names hold, settings classes, and, lazily, the FastAPI /
 Starlette apps with their middleware stacks, CORS configurations, routes and
 exception handlers (`model.web`). Rules only ask it questions.
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,12 +53,7 @@ class ModuleModel:
         path = os.path.normpath(self.filename)
         base = os.path.basename(path)
         parts = set(path.split(os.sep)[:-1])
-        return (
-            base == "conftest.py"
-            or base.startswith("test_")
-            or base.endswith("_test.py")
-            or bool(parts & TEST_DIRS)
-        )
+        return base == "conftest.py" or base.startswith("test_") or base.endswith("_test.py") or bool(parts & TEST_DIRS)
 
     @property
     def web(self):

@@ -4,6 +4,7 @@ A browser sends `Origin: scheme://host[:port]`, lower-case, without the
 default port, path or trailing slash; `allow_origins` is compared with `in`
 (exact, case-sensitive) and `allow_origin_regex` with `re.fullmatch`.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,9 @@ def origin_problem(text: str) -> Optional[OriginProblem]:
         reasons.append("surrounding whitespace")
         value = value.strip()
     if "*" in value:
-        return OriginProblem(tuple(reasons) + ("a glob pattern (`*` is only special on its own)",), None, glob_to_regex(value))
+        return OriginProblem(
+            tuple(reasons) + ("a glob pattern (`*` is only special on its own)",), None, glob_to_regex(value)
+        )
     if "," in value:
         return OriginProblem(tuple(reasons) + ("several origins in one string",), None)
     if "://" not in value:
@@ -72,7 +75,7 @@ def glob_to_regex(origin: str) -> str:
             previous = value[index - 1] if index else ""
             out.append(r"\d+" if previous == ":" and after_host else "[a-z0-9-]+")
         else:
-            if char == ":" and value[index:index + 3] != "://":
+            if char == ":" and value[index : index + 3] != "://":
                 after_host = True
             out.append(re.escape(char) if char not in "/:" else char)
     return "".join(out)
@@ -121,12 +124,12 @@ def _tokens(pattern: str) -> List[_Token]:
                 j += 1
             while j < n and pattern[j] != "]":
                 j += 2 if pattern[j] == "\\" else 1
-            body = pattern[i + 1:j]
+            body = pattern[i + 1 : j]
             if body.startswith("^"):
                 dotty = "." not in body  # a negated class matches "." unless it lists it
             else:
                 dotty = "." in body or "\\S" in body or "\\W" in body
-            tokens.append(_Token("class", pattern[i:j + 1], dotty))
+            tokens.append(_Token("class", pattern[i : j + 1], dotty))
             i = j + 1
         elif c in "*+?":
             tokens.append(_Token("quant", c))
@@ -137,7 +140,7 @@ def _tokens(pattern: str) -> List[_Token]:
                 tokens.append(_Token("lit", c))
                 i += 1
             else:
-                tokens.append(_Token("quant", pattern[i:j + 1]))
+                tokens.append(_Token("quant", pattern[i : j + 1]))
                 i = j + 1
         elif c == "(":
             j = i + 1

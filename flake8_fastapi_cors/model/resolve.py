@@ -6,17 +6,16 @@ as runtime strings with their defaults, and reads settings-class field
 defaults. Anything else is `Unknown`: a value only known at run time is never
 guessed at.
 """
+
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional
 
 from flake8_fastapi_cors.model.scopes import Binding, Import, Scope, exclusive_branches
 from flake8_fastapi_cors.model.values import (
     CODE,
     ENV,
-    SETTINGS,
-    ClassInfo,
     ClassRef,
     Concat,
     Const,
@@ -42,22 +41,28 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_DEPTH = 24
 
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
-SETTINGS_BASES = frozenset({
-    "pydantic_settings.BaseSettings",
-    "pydantic_settings.main.BaseSettings",
-    "pydantic.BaseSettings",
-    "pydantic.v1.BaseSettings",
-    "pydantic.BaseModel",
-    "pydantic.main.BaseModel",
-    "pydantic.v1.BaseModel",
-})
+SETTINGS_BASES = frozenset(
+    {
+        "pydantic_settings.BaseSettings",
+        "pydantic_settings.main.BaseSettings",
+        "pydantic.BaseSettings",
+        "pydantic.v1.BaseSettings",
+        "pydantic.BaseModel",
+        "pydantic.main.BaseModel",
+        "pydantic.v1.BaseModel",
+    }
+)
 FIELD_FACTORIES = frozenset({"pydantic.Field", "pydantic.fields.Field", "dataclasses.field"})
-CSV_CASTS = frozenset({
-    "starlette.datastructures.CommaSeparatedStrings",
-    "decouple.Csv",
-})
+CSV_CASTS = frozenset(
+    {
+        "starlette.datastructures.CommaSeparatedStrings",
+        "decouple.Csv",
+    }
+)
 CONFIG_CLASSES = frozenset({"starlette.config.Config", "decouple.Config", "decouple.AutoConfig"})
-STR_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "replace", "removesuffix", "removeprefix"})
+STR_METHODS = frozenset(
+    {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "replace", "removesuffix", "removeprefix"}
+)
 SEQ_BUILTINS = {"list": "list", "tuple": "tuple", "set": "set", "frozenset": "set", "sorted": "list"}
 
 
@@ -260,7 +265,12 @@ class Resolver:
             receiver = self._eval_with(expr.func.value, name, item, scope)
             if receiver is not None:
                 return self._str_method(expr, receiver, scope)
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1:
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id == "str"
+            and len(expr.args) == 1
+        ):
             return self._eval_with(expr.args[0], name, item, scope)
         if isinstance(expr, ast.JoinedStr) and len(expr.values) == 1 and isinstance(expr.values[0], ast.FormattedValue):
             return self._eval_with(expr.values[0].value, name, item, scope)
@@ -432,9 +442,18 @@ class Resolver:
         if isinstance(func, ast.Name) and func.id == "dict" and scope.lookup_scope("dict") is None and not expr.args:
             entries = tuple((kw.arg, self.resolve(kw.value, scope), kw.value) for kw in expr.keywords if kw.arg)
             return Mapping(expr, CODE, entries, any(kw.arg is None for kw in expr.keywords))
-        if isinstance(func, ast.Name) and func.id in ("str", "bool") and len(expr.args) == 1 and scope.lookup_scope(func.id) is None:
+        if (
+            isinstance(func, ast.Name)
+            and func.id in ("str", "bool")
+            and len(expr.args) == 1
+            and scope.lookup_scope(func.id) is None
+        ):
             inner = self.resolve(expr.args[0], scope)
-            if func.id == "str" and isinstance(inner, (Const, RuntimeStr)) and (not isinstance(inner, Const) or isinstance(inner.value, str)):
+            if (
+                func.id == "str"
+                and isinstance(inner, (Const, RuntimeStr))
+                and (not isinstance(inner, Const) or isinstance(inner.value, str))
+            ):
                 return inner
             if func.id == "bool" and isinstance(inner, Const):
                 return Const(expr, CODE, bool(inner.value))
@@ -502,11 +521,23 @@ class Resolver:
             return value
         cast_name = self.model.qualname(cast.func if isinstance(cast, ast.Call) else cast, scope)
         if cast_name in CSV_CASTS:
-            pieces = split_string(default, ",", strip=True).items if isinstance(default, Const) and isinstance(default.value, str) else ()
+            pieces = (
+                split_string(default, ",", strip=True).items
+                if isinstance(default, Const) and isinstance(default.value, str)
+                else ()
+            )
             return Seq(expr, ENV, tuple(pieces), "list", True)
         if isinstance(cast, ast.Name) and cast.id == "bool" and isinstance(default, Const):
             text = str(default.value).lower() if not isinstance(default.value, bool) else default.value
-            return RuntimeStr(expr, ENV, Const(default.node, ENV, text in ("true", "1", "yes", "on", "y", "t") if isinstance(text, str) else text), value.source, var)
+            return RuntimeStr(
+                expr,
+                ENV,
+                Const(
+                    default.node, ENV, text in ("true", "1", "yes", "on", "y", "t") if isinstance(text, str) else text
+                ),
+                value.source,
+                var,
+            )
         return Unknown(expr)
 
     def _split(self, expr: ast.Call, scope: Scope) -> Value:
@@ -595,5 +626,3 @@ def _reanchor(value: Value, anchor: ast.AST) -> Value:
 
 def _env_source(func: str, var: Optional[str]) -> str:
     return f'{func}("{var}")' if var else f"{func}(...)"
-
-

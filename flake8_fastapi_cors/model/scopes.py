@@ -6,6 +6,7 @@ the scope and the block (branch) it sits in, so later questions such as "what
 does this name hold here?" or "are these two calls in exclusive branches?" are
 answered without walking the tree again.
 """
+
 from __future__ import annotations
 
 import ast
@@ -76,9 +77,7 @@ class Scope:
         while scope is not None:
             if name in scope.global_names:
                 return self.module
-            if (first or scope.kind != "class") and (
-                name in scope.bindings or name in scope.imports
-            ):
+            if (first or scope.kind != "class") and (name in scope.bindings or name in scope.imports):
                 return scope
             first = False
             scope = scope.parent
@@ -212,9 +211,7 @@ class ScopeBuilder(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*":
                 continue
-            self.scope.imports[alias.asname or alias.name] = Import(
-                node.module or "", alias.name, node.level or 0
-            )
+            self.scope.imports[alias.asname or alias.name] = Import(node.module or "", alias.name, node.level or 0)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
@@ -225,8 +222,9 @@ class ScopeBuilder(ast.NodeVisitor):
         if node.value is not None:
             self.visit(node.value)
         if isinstance(node.target, ast.Name):
-            self._bind(node.target.id, node.value, node,
-                       "assign" if node.value is not None else "opaque", node.annotation)
+            self._bind(
+                node.target.id, node.value, node, "assign" if node.value is not None else "opaque", node.annotation
+            )
         else:
             self.visit(node.target)
 
@@ -276,11 +274,7 @@ class ScopeBuilder(ast.NodeVisitor):
         decorates, self._decorating = self._decorating, None
         self.calls.append(CallSite(node, self.scope, self.path, self.stmt, decorates))
         func = node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.attr in MUTATING_METHODS
-        ):
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in MUTATING_METHODS:
             self.scope.mutations.setdefault(func.value.id, []).append(node)
         self.generic_visit(node)
 

@@ -6,6 +6,7 @@ the default of an environment lookup, `settings` for a pydantic / settings
 field default. Rules decide from that whether a value is a configuration
 default (fine to hard-code) or a literal in code.
 """
+
 from __future__ import annotations
 
 import ast
@@ -172,10 +173,6 @@ def unset(value: Value) -> Value:
     if isinstance(value, RuntimeStr) and isinstance(value.default, Const):
         return value.default
     return value
-
-
-def is_sequence(value: Value) -> bool:
-    return isinstance(value, (Seq, Concat))
 
 
 def string_of(value: Value) -> Optional[str]:

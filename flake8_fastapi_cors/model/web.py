@@ -6,6 +6,7 @@ Every way of registering `CORSMiddleware` is read into one `CorsConfig`:
 in any `middleware=[...]` list, `app.user_middleware.insert/append(...)` and
 direct wrapping `CORSMiddleware(app, ...)`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,9 +20,7 @@ from flake8_fastapi_cors.model.values import (
     ClassRef,
     Const,
     Mapping,
-    OneOf,
     Seq,
-    Unknown,
     Value,
     options,
     string_of,
@@ -30,20 +29,31 @@ from flake8_fastapi_cors.model.values import (
 if TYPE_CHECKING:  # pragma: no cover
     from flake8_fastapi_cors.model import ModuleModel
 
-CORS_CLASSES = frozenset({
-    "fastapi.middleware.cors.CORSMiddleware",
-    "starlette.middleware.cors.CORSMiddleware",
-})
+CORS_CLASSES = frozenset(
+    {
+        "fastapi.middleware.cors.CORSMiddleware",
+        "starlette.middleware.cors.CORSMiddleware",
+    }
+)
 MIDDLEWARE_SPEC = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
-APP_CLASSES = frozenset({
-    "fastapi.FastAPI", "fastapi.applications.FastAPI",
-    "starlette.applications.Starlette",
-})
+APP_CLASSES = frozenset(
+    {
+        "fastapi.FastAPI",
+        "fastapi.applications.FastAPI",
+        "starlette.applications.Starlette",
+    }
+)
 ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter", "starlette.routing.Router"})
-ROUTE_CLASSES = frozenset({
-    "starlette.routing.Route", "starlette.routing.Mount", "starlette.routing.WebSocketRoute",
-    "starlette.routing.Host", "fastapi.routing.APIRoute", "fastapi.routing.APIWebSocketRoute",
-})
+ROUTE_CLASSES = frozenset(
+    {
+        "starlette.routing.Route",
+        "starlette.routing.Mount",
+        "starlette.routing.WebSocketRoute",
+        "starlette.routing.Host",
+        "fastapi.routing.APIRoute",
+        "fastapi.routing.APIWebSocketRoute",
+    }
+)
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware"})
 HTTP_METHOD_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace"})
 
@@ -81,8 +91,14 @@ CORS_HEADER = "access-control-allow-origin"
 
 # Starlette's CORSMiddleware signature after `app`, and its defaults.
 CORS_PARAMETERS = (
-    "allow_origins", "allow_methods", "allow_headers", "allow_credentials",
-    "allow_origin_regex", "allow_private_network", "expose_headers", "max_age",
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "allow_credentials",
+    "allow_origin_regex",
+    "allow_private_network",
+    "expose_headers",
+    "max_age",
 )
 CORS_DEFAULTS = {
     "allow_origins": (),
@@ -222,7 +238,13 @@ class WebModel:
             root = expr
             while isinstance(root, (ast.Attribute, ast.Subscript)):
                 root = root.value
-            if isinstance(root, ast.Name) and root.id == "self" and scope.kind == "function" and scope.parent and scope.parent.kind == "class":
+            if (
+                isinstance(root, ast.Name)
+                and root.id == "self"
+                and scope.kind == "function"
+                and scope.parent
+                and scope.parent.kind == "class"
+            ):
                 owner = scope.parent  # `self.app` means the same app in every method
             key = ("expr", id(owner), ast.dump(expr, annotate_fields=False))
         app = self.apps.get(key)
@@ -268,10 +290,9 @@ class WebModel:
     def _constructor(self, site: CallSite, qualname: str) -> None:
         call = site.call
         kind = (
-            "fastapi" if qualname.startswith("fastapi.") and qualname in APP_CLASSES
-            else "starlette" if qualname in APP_CLASSES
-            else "router" if qualname in ROUTER_CLASSES
-            else "route"
+            "fastapi"
+            if qualname.startswith("fastapi.") and qualname in APP_CLASSES
+            else "starlette" if qualname in APP_CLASSES else "router" if qualname in ROUTER_CLASSES else "route"
         )
         app = self._app_of_constructor(site)
         app.kind = kind
@@ -392,7 +413,11 @@ class WebModel:
                 entry.behaviour = dispatch_behaviour(function)
                 entry.label = f"@{app.label}.middleware function {function.name}()"
                 app.middleware.append(entry)
-        elif method in ("insert", "append") and isinstance(receiver, ast.Attribute) and receiver.attr == "user_middleware":
+        elif (
+            method in ("insert", "append")
+            and isinstance(receiver, ast.Attribute)
+            and receiver.attr == "user_middleware"
+        ):
             app = self.app_for(receiver.value, scope)
             spec = call.args[-1] if call.args else None
             if app is None or not isinstance(spec, ast.Call):
@@ -531,15 +556,13 @@ def _keyword_from(keywords, name: str) -> Optional[ast.expr]:
 
 # -- middleware behaviour from source ------------------------------------
 
+
 def class_behaviour(info: ClassInfo) -> str:
     """A middleware class we can read: BaseHTTPMiddleware-style `dispatch`, or a
     pure ASGI class that builds its own responses."""
     if _sets_cors_headers(info.node):
         return PASS_THROUGH  # a CORS implementation of its own: its answers carry the headers
-    methods = {
-        node.name: node for node in info.node.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
+    methods = {node.name: node for node in info.node.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     if "dispatch" in methods:
         return dispatch_behaviour(methods["dispatch"], skip_self=True)
     sends_own = False

@@ -115,10 +115,15 @@ def _credentials_on(config: CorsConfig) -> Optional[bool]:
     return truthy(definite(setting.value)) if setting is not None else None
 
 
-def _match_all_regex(config: CorsConfig) -> Optional[Tuple[ast.AST, str]]:
-    found = _regex_text(config.get("allow_origin_regex"))
-    if found and matches_every_origin(found[1]):
+def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, str]]:
+    """Where a configuration lets every site in: a wildcard origin or a regex
+    that matches every origin."""
+    found = _wildcard(config.get("allow_origins"), allow_null)
+    if found is not None:
         return found
+    regex = _regex_text(config.get("allow_origin_regex"))
+    if regex and matches_every_origin(regex[1]):
+        return regex[0], f'allow_origin_regex "{regex[1]}" matches every origin'
     return None
 
 
@@ -231,11 +236,7 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
     for config in _configs(model):
         if _credentials_on(config) is not True:
             continue
-        found = _wildcard(config.get("allow_origins"), allow_null=True)
-        if found is None:
-            regex = _match_all_regex(config)
-            if regex is not None:
-                found = (regex[0], f'allow_origin_regex "{regex[1]}" matches every origin')
+        found = _any_site(config, allow_null=True)
         if found is None:
             continue
         node, what = found
@@ -289,11 +290,7 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     for config in _configs(model):
         if _credentials_on(config) is not False:
             continue
-        found = _wildcard(config.get("allow_origins"), allow_null=False)
-        if found is None:
-            regex = _match_all_regex(config)
-            if regex is not None:
-                found = (regex[0], f'allow_origin_regex "{regex[1]}" matches every origin')
+        found = _any_site(config, allow_null=False)
         if found is not None:
             yield found[0], (
                 f"{found[1]}: any website can read responses from a visitor's browser. "
