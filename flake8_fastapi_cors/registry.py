@@ -52,6 +52,7 @@ class Rule:
     code: str
     name: str
     summary: str
+    message: str  # a str.format template; the check supplies the fields
     default_enabled: bool
     fix: Optional[str]  # SAFE, UNSAFE or None
     what_it_does: str
@@ -73,6 +74,7 @@ def rule(
     code: str,
     name: str,
     summary: str,
+    message: str,
     fix: Optional[str],
     what_it_does: str,
     why_bad: str,
@@ -84,7 +86,7 @@ def rule(
     clean: Iterable[str] = (),
     default_enabled: bool = True,
 ):
-    """Register a check `fn(model, options) -> iterable of (node, message)`."""
+    """Register a check `fn(model, options) -> iterable of (node, message fields)`."""
 
     def register(check: Callable) -> Callable:
         if code in RULES:
@@ -93,6 +95,7 @@ def rule(
             code=code,
             name=name,
             summary=summary,
+            message=message,
             default_enabled=default_enabled,
             fix=fix,
             what_it_does=_clean(what_it_does),
@@ -139,12 +142,12 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
     for rule_ in all_rules():
         if rule_.code not in selected:
             continue
-        for node, message in rule_.check(model, options):
+        for node, fields in rule_.check(model, options):
             line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
             key = (line, col, rule_.code)
             if key in seen:
                 continue
             seen.add(key)
-            out.append(Finding(line, col, rule_.code, message))
+            out.append(Finding(line, col, rule_.code, rule_.message.format(**fields)))
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)

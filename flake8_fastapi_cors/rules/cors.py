@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from flake8_fastapi_cors.model import ModuleModel
 from flake8_fastapi_cors.model.origins import matches_every_origin, origin_problem, permissive_regex
@@ -27,7 +27,7 @@ from flake8_fastapi_cors.model.values import (
 from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
 
-Report = Tuple[ast.AST, str]
+Report = Tuple[ast.AST, Dict[str, str]]  # where, and the values for the rule's message
 STARLETTE_CORS_DOC = "https://www.starlette.io/middleware/#corsmiddleware"
 FASTAPI_CORS_DOC = "https://fastapi.tiangolo.com/tutorial/cors/"
 MDN_CORS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS"
@@ -132,6 +132,11 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
     code="FAC101",
     name="credentialed-wildcard-origin",
     summary="Credentials allowed for every origin",
+    message=(
+        "allow_credentials is on and {what}: Starlette echoes any caller's Origin with "
+        "Access-Control-Allow-Credentials, so every website can read your users' data. "
+        'List trusted origins instead, e.g. from os.getenv("{env}").'
+    ),
     fix=UNSAFE,
     what_it_does="""
         Flags a `CORSMiddleware` with `allow_credentials` truthy that also lets any site in:
@@ -240,11 +245,7 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
         if found is None:
             continue
         node, what = found
-        yield node, (
-            f"allow_credentials is on and {what}: Starlette echoes any caller's Origin with "
-            f"Access-Control-Allow-Credentials, so every website can read your users' data. "
-            f"List trusted origins instead, e.g. from os.getenv(\"{options_.origins_env}\")."
-        )
+        yield node, {"what": what, "env": options_.origins_env}
 
 
 # ---------------------------------------------------------------------------
@@ -252,6 +253,10 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
     code="FAC102",
     name="wildcard-origin",
     summary="Every origin allowed (no credentials)",
+    message=(
+        "{what}: any website can read responses from a visitor's browser. "
+        "Fine for a public API; otherwise list the trusted origins."
+    ),
     fix=None,
     default_enabled=False,
     what_it_does="""
@@ -292,10 +297,7 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
             continue
         found = _any_site(config, allow_null=False)
         if found is not None:
-            yield found[0], (
-                f"{found[1]}: any website can read responses from a visitor's browser. "
-                "Fine for a public API; otherwise list the trusted origins."
-            )
+            yield found[0], {"what": found[1]}
 
 
 # ---------------------------------------------------------------------------
@@ -303,6 +305,10 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     code="FAC103",
     name="hardcoded-origins",
     summary="Origin list hard-coded in code",
+    message=(
+        "origins {origins} are hard-coded: each deploy target needs its own list. Read them "
+        'from configuration, e.g. os.getenv("{env}", "{joined}").split(",").'
+    ),
     fix=SAFE,
     what_it_does="""
         Flags a literal list, tuple or set of concrete origins passed to `allow_origins`,
@@ -367,11 +373,7 @@ def hardcoded_origins(model: ModuleModel, options_: Options) -> Iterator[Report]
         if setting is None:
             continue
         for literal, origins in _code_literals(setting.value):
-            yield literal, (
-                f"origins {_shown(origins)} are hard-coded: each deploy target needs its own list. "
-                f"Read them from configuration, e.g. os.getenv(\"{options_.origins_env}\", "
-                f"\"{','.join(origins)}\").split(\",\")."
-            )
+            yield literal, {"origins": _shown(origins), "env": options_.origins_env, "joined": ",".join(origins)}
 
 
 def _code_literals(value: Value) -> Iterator[Tuple[ast.AST, List[str]]]:
@@ -401,6 +403,10 @@ def _shown(origins: List[str]) -> str:
     code="FAC104",
     name="unmatchable-origin",
     summary="Origin that never matches a browser's Origin",
+    message=(
+        'origin "{origin}" never matches: it has {reasons}, and Starlette compares the '
+        "browser's Origin exactly; {advice}."
+    ),
     fix=SAFE,
     what_it_does="""
         Flags an entry of `allow_origins` that can never equal the `Origin` header a browser
@@ -461,10 +467,7 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
                     else f'use allow_origin_regex=r"{problem.suggested_regex}"' if problem.suggested_regex
                     else 'write it as the browser sends it: "scheme://host[:port]"'
                 )
-                yield item.node, (
-                    f'origin "{item.value}" never matches: it has {" and ".join(problem.reasons)}, '
-                    f"and Starlette compares the browser's Origin exactly; {advice}."
-                )
+                yield item.node, {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
 
 
 # ---------------------------------------------------------------------------
@@ -472,6 +475,10 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     code="FAC105",
     name="permissive-origin-regex",
     summary="Origin regex that also matches other domains",
+    message=(
+        'allow_origin_regex "{pattern}": {problem}, e.g. a look-alike domain anyone can register. '
+        r"Escape dots (\.) and match one label with [a-z0-9-]+."
+    ),
     fix=UNSAFE,
     what_it_does="""
         Flags an `allow_origin_regex` whose host part has an unescaped `.` or a `.*` / `.+`
@@ -521,10 +528,7 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
             continue  # a wildcard, not an accident: FAC101 with credentials, FAC102 without
         problems = permissive_regex(pattern)
         if problems:
-            yield node, (
-                f'allow_origin_regex "{pattern}": {problems[0]}, e.g. a look-alike domain anyone can '
-                r"register. Escape dots (\.) and match one label with [a-z0-9-]+."
-            )
+            yield node, {"pattern": pattern, "problem": problems[0]}
 
 
 # ---------------------------------------------------------------------------
@@ -532,6 +536,7 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
     code="FAC106",
     name="string-instead-of-list",
     summary="String (or generator) where Starlette expects a list",
+    message="{name} is {kind}: {consequence}. {remedy}.",
     fix=SAFE,
     what_it_does="""
         Flags a bare string, a generator, or a `str` read from the environment without
@@ -580,47 +585,52 @@ def string_instead_of_list(model: ModuleModel, options_: Options) -> Iterator[Re
             if setting is None or setting.expr is None:
                 continue
             for option in options(setting.value):
-                message = _string_problem(name, option)
-                if message:
-                    yield setting.expr, message
+                problem = _string_problem(name, option)
+                if problem:
+                    yield setting.expr, problem
                     break
 
 
-def _string_problem(name: str, value: Value) -> Optional[str]:
+def _string_problem(name: str, value: Value) -> Optional[dict]:
+    """The parts of the FAC106 message for one argument value, or None."""
     if isinstance(value, Generator):
-        return (
-            f"{name} is a generator: Starlette's first `in` test at start-up consumes it, "
-            "so nothing matches afterwards. Use a list comprehension."
-        )
+        return {
+            "name": name,
+            "kind": "a generator",
+            "consequence": "Starlette's first `in` test at start-up consumes it, so nothing matches afterwards",
+            "remedy": "Use a list comprehension",
+        }
     text = string_of(value)
     runtime = isinstance(value, RuntimeStr)
     if text is None and not runtime:
         return None
     shown = value.source if runtime and value.source else f'"{text}"'
     kind = ("a string setting" if value.where == SETTINGS else "an environment string") if runtime else "a string"
+    parts = {"name": name, "kind": f"{kind} ({shown})", "remedy": "Pass a list"}
     if name == "allow_origins":
         if text in ("*", ""):
             return None
-        return (
-            f"allow_origins is {kind} ({shown}): Starlette tests `origin in allow_origins`, a substring "
-            'test, so look-alike origins such as "https://app.ex" are allowed. Pass a list '
-            '(for an environment value: .split(",")).'
+        parts["consequence"] = (
+            'Starlette tests `origin in allow_origins`, a substring test, so look-alike origins such as '
+            '"https://app.ex" are allowed'
         )
-    if name == "allow_headers":
+        if runtime:
+            parts["remedy"] = 'Pass a list: split the environment value with .split(",")'
+    elif name == "allow_headers":
         if text == "*":
             return None
-        return f"allow_headers is {kind} ({shown}): Starlette splits it into single characters and preflights fail. Pass a list."
-    if name == "expose_headers":
+        parts["consequence"] = "Starlette splits it into single characters and preflights fail"
+    elif name == "expose_headers":
         if text is not None and len(text) <= 1:
             return None
-        return f"expose_headers is {kind} ({shown}): Starlette sends it joined character by character. Pass a list."
-    if text == "*" or (text is not None and text.strip().upper() in SAFELISTED_METHODS):
-        return None
-    sent = f'"{", ".join(text)}"' if text is not None else 'e.g. "P, U, T" for "PUT"'
-    return (
-        f"allow_methods is {kind} ({shown}): Starlette sends it character by character "
-        f"({sent}), so browsers reject the preflight. Pass a list of methods."
-    )
+        parts["consequence"] = "Starlette sends it joined character by character"
+    else:
+        if text == "*" or (text is not None and text.strip().upper() in SAFELISTED_METHODS):
+            return None
+        sent = f'"{", ".join(text)}"' if text is not None else 'e.g. "P, U, T" for "PUT"'
+        parts["consequence"] = f"Starlette sends it character by character ({sent}), so browsers reject the preflight"
+        parts["remedy"] = "Pass a list of methods"
+    return parts
 
 
 # ---------------------------------------------------------------------------
@@ -628,6 +638,11 @@ def _string_problem(name: str, value: Value) -> Optional[str]:
     code="FAC107",
     name="cors-not-outermost",
     summary="Middleware that answers requests sits outside CORS",
+    message=(
+        "{names} sits outside CORSMiddleware: the responses it creates (401, 403, 429, errors) and "
+        "its answers to preflight requests carry no CORS headers, so browsers report a CORS error "
+        "instead. Make CORS the outermost middleware: {remedy}."
+    ),
     fix=UNSAFE,
     what_it_does="""
         Flags an app where a middleware that answers requests by itself sits outside
@@ -791,13 +806,12 @@ def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report
                 if e.cors is None and _short_circuits(e, options_) and app.stack_order(e, cors) is True
             ]
             if outside:
-                names = ", ".join(dict.fromkeys(e.label for e in outside))
-                where = "call add_middleware(CORSMiddleware, ...) last" if cors.how == "add" else "put Middleware(CORSMiddleware, ...) first in the list"
-                yield cors.cors.call, (
-                    f"{names} sits outside CORSMiddleware: the responses it creates (401, 403, 429, "
-                    f"errors) and its answers to preflight requests carry no CORS headers, so browsers "
-                    f"report a CORS error instead. Make CORS the outermost middleware: {where}."
+                remedy = (
+                    "call add_middleware(CORSMiddleware, ...) last"
+                    if cors.how == "add"
+                    else "put Middleware(CORSMiddleware, ...) first in the list"
                 )
+                yield cors.cors.call, {"names": ", ".join(dict.fromkeys(e.label for e in outside)), "remedy": remedy}
                 break
 
 
@@ -815,6 +829,11 @@ def _short_circuits(entry, options_: Options) -> bool:
     code="FAC108",
     name="missing-allowed-methods",
     summary="Route methods not allowed by CORS",
+    message=(
+        "the app's routes use {methods}, which allow_methods leaves out (Starlette's default "
+        "is GET only): browsers' preflights get 400 and the requests are never sent. "
+        "Add {methods} to allow_methods."
+    ),
     fix=SAFE,
     what_it_does="""
         Flags a CORS configuration whose `allow_methods` leaves out a method the routes of the
@@ -886,12 +905,7 @@ def missing_allowed_methods(model: ModuleModel, options_: Options) -> Iterator[R
             used.update(m for m in route.methods if m in PREFLIGHTED_METHODS)
         missing = sorted(used - allowed)
         if missing:
-            shown = ", ".join(missing)
-            yield (setting.expr or config.call), (
-                f"the app's routes use {shown} but allow_methods does not allow "
-                f"{'it' if len(missing) == 1 else 'them'} (Starlette's default is GET only): browsers' "
-                f"preflights get 400 and the requests are never sent. Add {shown} to allow_methods."
-            )
+            yield (setting.expr or config.call), {"methods": ", ".join(missing)}
 
 
 def _allows_some_origin(config: CorsConfig) -> bool:
@@ -922,6 +936,10 @@ def _method_names(value: Value) -> Optional[Set[str]]:
     code="FAC109",
     name="lowercase-method",
     summary="Lower-case method in allow_methods",
+    message=(
+        'allow_methods entry "{entry}" is not upper case: Starlette compares methods exactly and '
+        'browsers send "{upper}", so its preflights get 400. Write "{upper}".'
+    ),
     fix=SAFE,
     what_it_does="Flags entries of `allow_methods` written in lower case (`\"get\"`, `\"Post\"`).",
     why_bad="""
@@ -960,11 +978,7 @@ def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
                 continue
             for item in _string_items(option):
                 if item.value != item.value.upper():
-                    yield item.node, (
-                        f'allow_methods entry "{item.value}" is not upper case: Starlette compares '
-                        f'methods exactly and browsers send "{item.value.upper()}", so its preflights '
-                        f'get 400. Write "{item.value.upper()}".'
-                    )
+                    yield item.node, {"entry": item.value, "upper": item.value.upper()}
 
 
 # ---------------------------------------------------------------------------
@@ -972,6 +986,11 @@ def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
     code="FAC110",
     name="error-responses-without-cors",
     summary="500 responses never carry CORS headers",
+    message=(
+        "a handler for Exception/500 runs in ServerErrorMiddleware, outside CORSMiddleware: its "
+        "responses and every unhandled 500 reach the browser without CORS headers. Wrap the whole "
+        "ASGI app instead: asgi_app = CORSMiddleware(app, ...)."
+    ),
     fix=None,
     default_enabled=False,
     what_it_does="""
@@ -1023,8 +1042,4 @@ def error_responses_without_cors(model: ModuleModel, options_: Options) -> Itera
         if not any(e.cors is not None for e in app.middleware):
             continue
         for handler in app.error_handlers:
-            yield handler, (
-                "a handler for Exception/500 runs in ServerErrorMiddleware, outside CORSMiddleware: "
-                "its responses and every unhandled 500 reach the browser without CORS headers. "
-                "Wrap the whole ASGI app instead: asgi_app = CORSMiddleware(app, ...)."
-            )
+            yield handler, {}
