@@ -30,6 +30,7 @@ _SIBLINGS: Dict[str, Optional["ModuleModel"]] = {}
 MAX_SIBLING_BYTES = 2_000_000
 
 TEST_DIRS = frozenset({"tests", "test", "testing"})
+STDIN_NAMES = frozenset({"<stdin>", "-", "stdin"})
 
 
 class ModuleModel:
@@ -91,9 +92,8 @@ class ModuleModel:
     def sibling(self, module: str, level: int) -> Optional["ModuleModel"]:
         """The module `module` (with `level` leading dots) of this file's own
         package, parsed; None when it is not found, unreadable or broken."""
-        if self.filename in ("<stdin>", "-", "stdin") or not module:
-            if not (level and module == ""):
-                return None
+        if self.filename in STDIN_NAMES or not (module or level):
+            return None
         directory = os.path.dirname(os.path.abspath(self.filename))
         parts = [p for p in module.split(".") if p]
         candidates = []
