@@ -113,3 +113,14 @@ def test_the_project_passes_its_own_flake8_configuration():
         capture_output=True, text=True, cwd=root,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_hard_coded_origins_are_fine_in_test_modules_only(tmp_path):
+    source = WILDCARD.replace('["*"], allow_credentials=True', '["https://a.example.com"]')
+    for name in ("test_cors.py", "cors_test.py", "conftest.py"):
+        (tmp_path / name).write_text(source)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "app.py").write_text(source)
+    found = flake8_in_process([tmp_path])
+    assert list(found) == [str(tmp_path / "tests" / "app.py")]
+    assert [c for _, _, c, _ in found[str(tmp_path / "tests" / "app.py")]] == ["FAC103"]

@@ -29,7 +29,6 @@ from flake8_fastapi_cors.model.values import (
 _SIBLINGS: Dict[str, Optional["ModuleModel"]] = {}
 MAX_SIBLING_BYTES = 2_000_000
 
-TEST_DIRS = frozenset({"tests", "test", "testing"})
 STDIN_NAMES = frozenset({"<stdin>", "-", "stdin"})
 
 
@@ -51,10 +50,10 @@ class ModuleModel:
     # -- facts about the file -------------------------------------------
     @property
     def is_test_file(self) -> bool:
-        path = os.path.normpath(self.filename)
-        base = os.path.basename(path)
-        parts = set(path.split(os.sep)[:-1])
-        return base == "conftest.py" or base.startswith("test_") or base.endswith("_test.py") or bool(parts & TEST_DIRS)
+        """pytest's own naming: `test_*.py`, `*_test.py`, `conftest.py`. Directories do
+        not count: a project may well live under a folder called `tests`."""
+        base = os.path.basename(self.filename)
+        return base == "conftest.py" or base.startswith("test_") or base.endswith("_test.py")
 
     @property
     def web(self):
