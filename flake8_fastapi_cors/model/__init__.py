@@ -38,11 +38,8 @@ class ModuleModel:
         self.filename = filename
         builder = ScopeBuilder(tree)
         self.scope: Scope = builder.module
-        self.scopes = builder.scopes
         self.calls = builder.calls
         self.scope_of = builder.scope_of
-        self._class_nodes = builder.classes
-        self.functions = builder.functions
         self.resolver = Resolver(self)
         self._classes: Dict[int, ClassInfo] = {}
         self._web = None

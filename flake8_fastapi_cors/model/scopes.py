@@ -105,10 +105,7 @@ class ScopeBuilder(ast.NodeVisitor):
         self.path: BlockPath = ()
         self.stmt: Optional[ast.stmt] = None
         self.calls: List[CallSite] = []
-        self.scopes: List[Scope] = [self.module]
         self.scope_of: Dict[int, Scope] = {id(tree): self.module}
-        self.classes: List[Tuple[ast.ClassDef, Scope]] = []
-        self.functions: List[Tuple[ast.AST, Scope]] = []
         self._decorating: Optional[ast.AST] = None
         self._visit_body(tree, "body")
 
@@ -152,7 +149,6 @@ class ScopeBuilder(ast.NodeVisitor):
     # -- scopes ----------------------------------------------------------
     def _enter(self, kind: str, node: ast.AST) -> Scope:
         scope = Scope(kind, node, self.scope)
-        self.scopes.append(scope)
         self.scope_of[id(node)] = scope
         return scope
 
@@ -163,7 +159,6 @@ class ScopeBuilder(ast.NodeVisitor):
         self._bind(node.name, None, node, "def")
         outer_scope, outer_path = self.scope, self.path
         self.scope = self._enter("function", node)
-        self.functions.append((node, self.scope))
         self.path = ()
         args = node.args
         for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
@@ -187,7 +182,6 @@ class ScopeBuilder(ast.NodeVisitor):
         self._bind(node.name, None, node, "class")
         outer_scope, outer_path = self.scope, self.path
         self.scope = self._enter("class", node)
-        self.classes.append((node, self.scope))
         self.path = ()
         self._visit_body(node, "body")
         self.scope, self.path = outer_scope, outer_path
