@@ -63,6 +63,7 @@ CONFIG_CLASSES = frozenset({"starlette.config.Config", "decouple.Config", "decou
 STR_METHODS = frozenset(
     {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "replace", "removesuffix", "removeprefix"}
 )
+ITERATOR_BUILTINS = frozenset({"filter", "map", "iter", "reversed", "zip", "enumerate"})
 SEQ_BUILTINS = {"list": "list", "tuple": "tuple", "set": "set", "frozenset": "set", "sorted": "list"}
 
 
@@ -171,7 +172,12 @@ class Resolver:
                     return RuntimeStr(expr, left.where, with_origin(default, ENV), left.source, left.var)
                 if isinstance(default, (Seq, Concat)):
                     # `os.getenv("X") or ["a"]`: a str when set, the list otherwise
-                    return OneOf(expr, CODE, (RuntimeStr(expr, left.where, None, left.source, left.var), default))
+                    runtime = RuntimeStr(expr, left.where, None, left.source, left.var)
+                    return OneOf(expr, CODE, (runtime, with_origin(default, ENV)))
+            if isinstance(left, Seq) and left.where == ENV and left.open and not left.items:
+                # `[o for o in os.getenv("X", "").split(",") if o] or ["*"]`: the list when
+                # nothing is configured is the right side, a configuration default
+                return Concat(expr, ENV, (left, with_origin(self.resolve(expr.values[1], scope), ENV)))
             if isinstance(left, Const):
                 return left if left.value else self.resolve(expr.values[1], scope)
         return Unknown(expr)
@@ -283,7 +289,7 @@ class Resolver:
         return self._comprehension(expr, scope, "set")
 
     def _GeneratorExp(self, expr, scope):
-        return Generator(expr)
+        return Generator(expr, CODE, "a generator")
 
     # -- names -----------------------------------------------------------
     def _Name(self, expr: ast.Name, scope: Scope) -> Value:
@@ -417,6 +423,12 @@ class Resolver:
         if self.model.qualname(expr.value, scope) == "os.environ":
             key = string_of(self.resolve(_subscript_index(expr), scope))
             return RuntimeStr(expr, ENV, None, f'os.environ["{key}"]', key)
+        container = self.resolve(expr.value, scope)
+        if isinstance(container, Mapping):  # CORS["origins"] of a dict constant
+            key = string_of(self.resolve(_subscript_index(expr), scope))
+            for name, value, _expr in container.entries:
+                if name == key:
+                    return value
         return Unknown(expr)
 
     # -- calls -----------------------------------------------------------
@@ -437,6 +449,8 @@ class Resolver:
                 if all(t is not None for t in texts):
                     return Const(expr, CODE, sep.join(texts))
             return Unknown(expr)
+        if isinstance(func, ast.Name) and func.id in ITERATOR_BUILTINS and scope.lookup_scope(func.id) is None:
+            return Generator(expr, CODE, f"an iterator ({func.id}(...))")
         if isinstance(func, ast.Name) and func.id in SEQ_BUILTINS and scope.lookup_scope(func.id) is None:
             return self._seq_builtin(expr, scope, SEQ_BUILTINS[func.id])
         if isinstance(func, ast.Name) and func.id == "dict" and scope.lookup_scope("dict") is None and not expr.args:
@@ -550,7 +564,8 @@ class Resolver:
         if func.attr == "splitlines":
             sep = "\n"
         if isinstance(receiver, Const) and isinstance(receiver.value, str):
-            return Seq(expr, receiver.where, split_string(receiver, sep).items, "list", False)
+            # a literal written as one string: "a,b".split(",")
+            return Seq(expr, receiver.where, split_string(receiver, sep).items, "list", False, receiver.node)
         if isinstance(receiver, RuntimeStr):
             pieces = ()
             if isinstance(receiver.default, Const) and isinstance(receiver.default.value, str):
@@ -588,8 +603,9 @@ class Resolver:
             return Seq(expr, inner.where, inner.items, kind, inner.open, inner.literal)
         if isinstance(inner, Generator):
             # list(gen) materialises the generator: what does it yield?
-            gen = expr.args[0]
-            return self._comprehension(gen, scope, kind)
+            if isinstance(expr.args[0], ast.GeneratorExp):
+                return self._comprehension(expr.args[0], scope, kind)
+            return Unknown(expr)
         if isinstance(inner, Concat):
             return Concat(expr, inner.where, inner.parts)
         if isinstance(inner, RuntimeStr) and kind in ("list", "tuple", "set"):

@@ -64,7 +64,10 @@ class RuntimeStr(Value):
 
 @dataclass(frozen=True)
 class Generator(Value):
-    """A generator expression: consumed by the first `in` test."""
+    """A one-shot iterator (generator expression, `filter(...)`, `map(...)`):
+    consumed by the first `in` test."""
+
+    kind: str = "a generator"
 
 
 @dataclass(frozen=True)

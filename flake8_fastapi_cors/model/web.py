@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from flake8_fastapi_cors.model.scopes import CallSite, Scope, exclusive_branches
 from flake8_fastapi_cors.model.values import (
     ClassInfo,
     ClassRef,
+    Concat,
     Const,
     Mapping,
     Seq,
     Value,
+    items,
     options,
     string_of,
 )
@@ -55,6 +57,7 @@ ROUTE_CLASSES = frozenset(
     }
 )
 BASE_HTTP_MIDDLEWARE = frozenset({"starlette.middleware.base.BaseHTTPMiddleware"})
+HTTP_ENDPOINTS = frozenset({"starlette.endpoints.HTTPEndpoint", "fastapi.endpoints.HTTPEndpoint"})
 HTTP_METHOD_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace"})
 
 # What a middleware does with a request it does not like.
@@ -157,11 +160,12 @@ class MiddlewareEntry:
     behaviour: str = "unknown"
     cors: Optional[CorsConfig] = None
     label: str = ""
+    position: Tuple[int, ...] = ()
 
-    @property
-    def position(self) -> Tuple[int, int]:
-        node = self.site.stmt if self.site.decorates is not None else self.site.call
-        return (node.lineno, node.col_offset)
+    def __post_init__(self) -> None:
+        if not self.position:
+            node = self.site.stmt if self.site.decorates is not None else self.site.call
+            self.position = (node.lineno, node.col_offset)
 
 
 @dataclass
@@ -181,6 +185,17 @@ class App:
     routers: List["App"] = field(default_factory=list)
     error_handlers: List[ast.AST] = field(default_factory=list)
     wrapped_by_cors: List[CorsConfig] = field(default_factory=list)
+    parents: List["App"] = field(default_factory=list)  # apps whose stack wraps this one (mounts)
+
+    def ancestors(self) -> Iterator["App"]:
+        seen = {id(self)}
+        stack = list(self.parents)
+        while stack:
+            app = stack.pop()
+            if id(app) not in seen:
+                seen.add(id(app))
+                yield app
+                stack.extend(app.parents)
 
     def all_routes(self) -> Iterator[Route]:
         seen = set()
@@ -277,6 +292,38 @@ class WebModel:
                 cors = self._cors_from_spec(site)
                 if cors is not None:
                     self.cors_configs.append(cors)
+        self._inline_helpers()
+
+    def _inline_helpers(self) -> None:
+        """`install_cors(app)`, `add_security(app)`: what a module function does to
+        its app parameter happens to the app passed in, at the place of the call."""
+        for site in self.model.calls:
+            helper = self._function_of(site.call.func, site.scope)
+            if helper is None or helper is _enclosing_function(site.scope):
+                continue
+            helper_scope = self.model.scope_of[id(helper)]
+            params = [a.arg for a in helper.args.posonlyargs + helper.args.args]
+            passed = list(zip(params, site.call.args))
+            passed += [(k.arg, k.value) for k in site.call.keywords if k.arg in params]
+            for param, argument in passed:
+                inner = self.apps.get(("name", id(helper_scope), param))
+                if inner is None or isinstance(argument, ast.Starred):
+                    continue
+                outer = self.app_for(argument, site.scope)
+                if outer is not inner:
+                    self._merge(inner, outer, site)
+
+    def _merge(self, inner: App, outer: App, site: CallSite) -> None:
+        for entry in inner.middleware:
+            copy = replace(
+                entry, app=outer, site=site, position=(site.call.lineno, site.call.col_offset) + entry.position
+            )
+            outer.middleware.append(copy)
+            if copy.cors is not None:
+                copy.cors.app = outer
+        outer.routes.extend(inner.routes)
+        outer.routers.extend(inner.routers)
+        outer.error_handlers.extend(inner.error_handlers)
 
     def is_cors_class(self, expr: ast.expr, scope: Scope) -> bool:
         """CORSMiddleware under any import, or a subclass of it defined in this module."""
@@ -332,13 +379,15 @@ class WebModel:
         """`middleware=[Middleware(...), ...]`, directly or through a name."""
         value = self.model.resolve(expr, site.scope)
         for option in options(value):
-            if not isinstance(option, Seq) or option.literal is None:
+            if isinstance(option, Seq) and option.literal is None:
                 continue
-            specs = [item.node for item in option.items if isinstance(item.node, ast.Call)]
+            if not isinstance(option, (Seq, Concat)):
+                continue
+            specs = [item.node for item in items(option) if isinstance(item.node, ast.Call)]
             for index, element in enumerate(specs):
                 spec_site = self._sites.get(id(element))
                 if spec_site is not None:
-                    self._register_spec(app, spec_site, "list", index, id(option.literal))
+                    self._register_spec(app, spec_site, "list", index, id(option.node))
 
     def _register_spec(self, app: App, site: CallSite, how: str, index: int = 0, group: int = 0) -> None:
         call = site.call
@@ -363,6 +412,8 @@ class WebModel:
         return self._cors_config(call, site, call.args[1:], call.keywords, None)
 
     def _route_list(self, app: App, expr: ast.expr, scope: Scope) -> None:
+        """`routes=[Route(...), Mount(...)]`: each route or group is part of `app`
+        (its routes count for the app's CORS) and is wrapped by the app's stack."""
         value = self.model.resolve(expr, scope)
         for option in options(value):
             if not isinstance(option, Seq):
@@ -372,10 +423,32 @@ class WebModel:
                 if not isinstance(node, ast.Call):
                     continue
                 qualname = self.model.qualname(node.func, scope)
+                if qualname not in ROUTE_CLASSES:
+                    continue
+                child = self.app_for(node, scope)
+                child.parents.append(app)
+                app.routers.append(child)
                 if qualname in ("starlette.routing.Route", "fastapi.routing.APIRoute"):
-                    methods = self._methods_keyword(node, scope, default=("GET",))
-                    if methods is not None:
-                        app.routes.append(Route(methods, node))
+                    methods = self._methods_keyword(node, scope, default=None)
+                    if methods is None:
+                        endpoint = node.args[1] if len(node.args) > 1 else _keyword(node, "endpoint")
+                        methods = self._endpoint_methods(endpoint, scope) if endpoint is not None else None
+                    app.routes.append(Route(methods or ("GET",), node))
+                mounted = _keyword(node, "app") if qualname == "starlette.routing.Mount" else None
+                if mounted is not None:
+                    self.app_for(mounted, scope).parents.append(child)
+
+    def _endpoint_methods(self, endpoint: ast.expr, scope: Scope) -> Optional[Tuple[str, ...]]:
+        """The methods of a class-based endpoint (`HTTPEndpoint` subclass) of this module."""
+        bases = self.model.local_class_bases(endpoint, scope)
+        if not any(self.model.qualname(b, self.model.scope) in HTTP_ENDPOINTS for b in bases):
+            return None
+        value = self.model.resolve(endpoint, scope)
+        info = value.cls if isinstance(value, ClassRef) else None
+        if not isinstance(info, ClassInfo):
+            return None
+        names = [n.name.upper() for n in info.node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return tuple(n for n in names if n.lower() in HTTP_METHOD_DECORATORS) or None
 
     def _methods_keyword(self, call: ast.Call, scope: Scope, default=None) -> Optional[Tuple[str, ...]]:
         for keyword in call.keywords:
@@ -434,6 +507,10 @@ class WebModel:
                 self._register_spec(app, spec_site, "insert")
         elif method in HTTP_METHOD_DECORATORS or method in ("api_route", "route", "add_api_route", "add_route"):
             self._route_call(site, method)
+        elif method == "mount":
+            mounted = call.args[1] if len(call.args) > 1 else _keyword(call, "app")
+            if mounted is not None:
+                self.app_for(mounted, scope).parents.append(self.app_for(receiver, scope))
         elif method == "include_router":
             app = self.app_for(receiver, scope)
             router_expr = call.args[0] if call.args else _keyword(call, "router")
@@ -443,7 +520,7 @@ class WebModel:
         elif method in ("exception_handler", "add_exception_handler"):
             key = call.args[0] if call.args else _keyword(call, "exc_class_or_status_code")
             if key is not None and self._is_error_key(key, scope):
-                if method == "add_exception_handler" or site.decorates is not None:
+                if method == "add_exception_handler" or self._decorator_in_use(site):
                     app = self.app_for(receiver, scope)
                     if app is not None:
                         app.error_handlers.append(call)
@@ -451,20 +528,23 @@ class WebModel:
     def _route_call(self, site: CallSite, method: str) -> None:
         call, scope = site.call, site.scope
         if method in HTTP_METHOD_DECORATORS:
-            if site.decorates is None:
+            if not self._decorator_in_use(site):
                 return
             methods: Optional[Tuple[str, ...]] = (method.upper(),)
         else:
-            if method in ("api_route", "route") and site.decorates is None:
+            if method in ("api_route", "route") and not self._decorator_in_use(site):
                 return
             methods = self._methods_keyword(call, scope, default=("GET",))
         if methods is None:
             return
-        app = self.app_for(call.func.value, scope, create=False)
-        if app is None:
-            app = self.app_for(call.func.value, scope)
-        if app is not None:
-            app.routes.append(Route(methods, call))
+        receiver = call.func.value
+        if isinstance(receiver, ast.Attribute) and receiver.attr == "router":
+            receiver = receiver.value  # app.router.add_api_route(...) registers on app
+        self.app_for(receiver, scope).routes.append(Route(methods, call))
+
+    def _decorator_in_use(self, site: CallSite) -> bool:
+        """`@app.post(...)` on a def, or applied by hand: `app.post(...)(handler)`."""
+        return site.decorates is not None or id(site.call) in self._applied
 
     def _direct_wrap(self, site: CallSite) -> None:
         call = site.call
@@ -541,6 +621,12 @@ class WebModel:
         if len(bindings) == 1 and bindings[0].kind == "def":
             return bindings[0].node
         return None
+
+
+def _enclosing_function(scope: Scope) -> Optional[ast.AST]:
+    while scope is not None and scope.kind != "function":
+        scope = scope.parent
+    return scope.node if scope is not None else None
 
 
 def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:

@@ -596,7 +596,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
     if isinstance(value, Generator):
         return {
             "name": name,
-            "kind": "a generator",
+            "kind": value.kind,
             "consequence": "Starlette's first `in` test at start-up consumes it, so nothing matches afterwards",
             "remedy": "Use a list comprehension",
         }
@@ -800,11 +800,13 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
 def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report]:
     for app in model.web.apps.values():
         cors_entries = [e for e in app.middleware if e.cors is not None]
+        # the stacks of apps this one is mounted in wrap it entirely
+        enclosing = [e for parent in app.ancestors() for e in parent.middleware if e.cors is None]
         for cors in cors_entries:
             outside = [
                 e for e in app.middleware
                 if e.cors is None and _short_circuits(e, options_) and app.stack_order(e, cors) is True
-            ]
+            ] + [e for e in enclosing if _short_circuits(e, options_)]
             if outside:
                 remedy = (
                     "call add_middleware(CORSMiddleware, ...) last"
