@@ -314,7 +314,8 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
         Flags a literal list, tuple or set of concrete origins passed to `allow_origins`,
         inline or through a name, and literals joined with environment values. A default
         *string* of `os.getenv(...)` and a pydantic / settings field default are
-        configuration and are not flagged. Test files are not checked.
+        configuration and are not flagged, nor are test modules (`test_*.py`, `*_test.py`,
+        `conftest.py`), where literal origins are the point.
     """,
     why_bad="""
         Origins differ between development, staging and production. A list in code means a
