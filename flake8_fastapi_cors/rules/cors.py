@@ -66,6 +66,16 @@ def _string_items(value: Value) -> Iterator[Const]:
                     yield alternative
 
 
+def _listed_strings(config: CorsConfig, name: str) -> Iterator[Const]:
+    """String entries of an argument passed as a sequence (a bare string is FAC106's)."""
+    setting = config.settings.get(name)
+    if setting is None:
+        return
+    for option in options(setting.value):
+        if isinstance(option, (Seq, Concat)):
+            yield from _string_items(option)
+
+
 ORIGIN_OF = {ENV: "the unset default of an environment variable", SETTINGS: "a settings default"}
 
 
@@ -453,22 +463,18 @@ def _shown(origins: List[str]) -> str:
 )
 def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     for config in _configs(model):
-        setting = config.settings.get("allow_origins")
-        if setting is None:
-            continue
-        for option in options(setting.value):
-            if not isinstance(option, (Seq, Concat)):
+        for item in _listed_strings(config, "allow_origins"):
+            problem = origin_problem(item.value)
+            if problem is None:
                 continue
-            for item in _string_items(option):
-                problem = origin_problem(item.value)
-                if problem is None:
-                    continue
-                advice = (
-                    f'write "{problem.fixed}"' if problem.fixed
-                    else f'use allow_origin_regex=r"{problem.suggested_regex}"' if problem.suggested_regex
-                    else 'write it as the browser sends it: "scheme://host[:port]"'
-                )
-                yield item.node, {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
+            advice = (
+                f'write "{problem.fixed}"'
+                if problem.fixed
+                else f'use allow_origin_regex=r"{problem.suggested_regex}"'
+                if problem.suggested_regex
+                else 'write it as the browser sends it: "scheme://host[:port]"'
+            )
+            yield item.node, {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
 
 
 # ---------------------------------------------------------------------------
@@ -973,15 +979,9 @@ def _method_names(value: Value) -> Optional[Set[str]]:
 )
 def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
     for config in _configs(model):
-        setting = config.settings.get("allow_methods")
-        if setting is None:
-            continue
-        for option in options(setting.value):
-            if not isinstance(option, (Seq, Concat)):
-                continue
-            for item in _string_items(option):
-                if item.value != item.value.upper():
-                    yield item.node, {"entry": item.value, "upper": item.value.upper()}
+        for item in _listed_strings(config, "allow_methods"):
+            if item.value != item.value.upper():
+                yield item.node, {"entry": item.value, "upper": item.value.upper()}
 
 
 # ---------------------------------------------------------------------------
