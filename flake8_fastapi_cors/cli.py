@@ -187,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=(),
         help="middleware class names that always pass requests on",
     )
+    parser.add_argument(
+        "--fastapi-cors-session-factories",
+        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
+        default=(),
+        help="names of session factories the checker cannot see",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -203,6 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         origins_env=args.fastapi_cors_origins_env,
         short_circuit_middleware=args.fastapi_cors_short_circuit_middleware,
         pass_through_middleware=args.fastapi_cors_pass_through_middleware,
+        session_factories=args.fastapi_cors_session_factories,
         opt_in=tuple(c for c in codes),
     )
     excludes = (*DEFAULT_EXCLUDES, *args.exclude)

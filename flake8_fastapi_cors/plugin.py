@@ -6,20 +6,33 @@ import ast
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors import __version__
-from flake8_fastapi_cors.registry import Finding, Options, default_off_codes, findings, opt_in_codes
-
-# Every CORS rule needs a CORSMiddleware (or a subclass) named in the file.
-MARKERS = ("CORSMiddleware",)
-
-
-def relevant(lines: Optional[Sequence[str]]) -> bool:
-    """Cheap byte test: can any rule fire on this file at all?"""
-    if lines is None:
-        return True
-    return any(marker in line for line in lines for marker in MARKERS)
-
+from flake8_fastapi_cors.registry import (
+    RULES,
+    Finding,
+    Options,
+    all_rules,
+    default_off_codes,
+    enabled_codes,
+    findings,
+    opt_in_codes,
+)
 
 INTERNAL_ERROR = "FAC000"
+
+
+def runnable_codes(lines: Optional[Sequence[str]], options: Options, codes=None) -> List[str]:
+    """The selected codes whose rules can fire on this file at all: a cheap text
+    test for the names each rule needs (`CORSMiddleware`, `Session`, ...)."""
+    codes = enabled_codes(options) if codes is None else list(codes)
+    if lines is None:
+        return codes
+    text = "".join(lines)
+    extra = options.session_factories
+    return [code for code in codes if any(marker in text for marker in RULES[code].markers + extra)]
+
+
+def relevant(lines: Optional[Sequence[str]], options: Options = Options()) -> bool:
+    return bool(runnable_codes(lines, options, [r.code for r in all_rules()]))
 
 
 def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optional[Sequence[str]] = None, codes=None):
@@ -27,7 +40,8 @@ def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optiona
 
     An internal error becomes one FAC000 finding on the file instead of an
     exception: in flake8 an exception would abort the whole run."""
-    if not relevant(lines):
+    codes = runnable_codes(lines, options, codes)
+    if not codes:
         return []
     from flake8_fastapi_cors.model import ModuleModel
 
@@ -73,6 +87,14 @@ class Plugin:
             parse_from_config=True,
             help="Middleware class names that always pass requests on, for FAC107.",
         )
+        manager.add_option(
+            "--fastapi-cors-session-factories",
+            default="",
+            comma_separated_list=True,
+            parse_from_config=True,
+            help="Names of SQLAlchemy session factories the plugin cannot see (for example ones "
+            "built in another package), for the FAC2xx rules.",
+        )
         manager.extend_default_ignore(default_off_codes())
 
     @classmethod
@@ -81,6 +103,7 @@ class Plugin:
             origins_env=options.fastapi_cors_origins_env,
             short_circuit_middleware=tuple(options.fastapi_cors_short_circuit_middleware or ()),
             pass_through_middleware=tuple(options.fastapi_cors_pass_through_middleware or ()),
+            session_factories=tuple(options.fastapi_cors_session_factories or ()),
             opt_in=opt_in_codes([*(options.select or ()), *(options.extend_select or ())]),
         )
 

@@ -21,6 +21,7 @@ class Options:
     origins_env: str = "CORS_ALLOWED_ORIGINS"
     short_circuit_middleware: Tuple[str, ...] = ()
     pass_through_middleware: Tuple[str, ...] = ()
+    session_factories: Tuple[str, ...] = ()
     opt_in: Tuple[str, ...] = ()  # default-off codes the user selected by name
 
 
@@ -61,6 +62,7 @@ class Rule:
     use_instead: str
     fix_safety: str
     references: Tuple[str, ...]
+    markers: Tuple[str, ...]  # the rule can only fire in a file containing one of these
     flagged: Tuple[str, ...]
     clean: Tuple[str, ...]
     check: Callable = field(compare=False, repr=False)
@@ -81,6 +83,7 @@ def rule(
     example: str,
     use_instead: str,
     fix_safety: str,
+    markers: Iterable[str],
     references: Iterable[str] = (),
     flagged: Iterable[str] = (),
     clean: Iterable[str] = (),
@@ -104,6 +107,7 @@ def rule(
             use_instead=_clean(use_instead),
             fix_safety=_clean(fix_safety),
             references=tuple(references),
+            markers=tuple(markers),
             flagged=tuple(_clean(s) for s in flagged),
             clean=tuple(_clean(s) for s in clean),
             check=check,
@@ -128,15 +132,18 @@ def default_off_codes() -> List[str]:
 
 def _load_rules() -> None:
     # importing the rule modules registers them
-    from flake8_fastapi_cors.rules import cors  # noqa: F401
+    from flake8_fastapi_cors.rules import cors, sessions  # noqa: F401
+
+
+def enabled_codes(options: Options) -> List[str]:
+    """Codes on by default, plus the opt-in ones the user named."""
+    return [r.code for r in all_rules() if r.default_enabled or r.code in options.opt_in]
 
 
 def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> Iterator[Finding]:
     """Every finding of the selected rules on a model, one per (line, col, code),
     in source order."""
-    if codes is None:
-        codes = [r.code for r in all_rules() if r.default_enabled or r.code in options.opt_in]
-    selected = set(codes)
+    selected = set(enabled_codes(options) if codes is None else codes)
     seen = set()
     out = []
     for rule_ in all_rules():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from flake8_fastapi_cors.model.resolve import FIELD_FACTORIES, SETTINGS_BASES, Resolver
 from flake8_fastapi_cors.model.scopes import Scope, ScopeBuilder
@@ -40,9 +40,11 @@ class ModuleModel:
         self.scope: Scope = builder.module
         self.calls = builder.calls
         self.scope_of = builder.scope_of
+        self.main_guards = builder.main_guards
         self.resolver = Resolver(self)
         self._classes: Dict[int, ClassInfo] = {}
         self._web = None
+        self._sessions: Dict[tuple, object] = {}
 
     # -- facts about the file -------------------------------------------
     @property
@@ -60,6 +62,15 @@ class ModuleModel:
 
             self._web = WebModel(self)
         return self._web
+
+    def sessions(self, extra_factories: Tuple[str, ...] = ()):
+        """Session factories, dependencies and handlers (computed once per option set)."""
+        cached = self._sessions.get(extra_factories)
+        if cached is None:
+            from flake8_fastapi_cors.model.sessions import SessionModel
+
+            cached = self._sessions[extra_factories] = SessionModel(self, extra_factories)
+        return cached
 
     # -- names -----------------------------------------------------------
     def qualname(self, expr: ast.AST, scope: Scope) -> Optional[str]:

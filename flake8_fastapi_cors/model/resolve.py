@@ -26,6 +26,8 @@ from flake8_fastapi_cors.model.values import (
     OneOf,
     RuntimeStr,
     Seq,
+    SessionFactory,
+    SessionObject,
     Unknown,
     Value,
     at,
@@ -63,6 +65,22 @@ CONFIG_CLASSES = frozenset({"starlette.config.Config", "decouple.Config", "decou
 STR_METHODS = frozenset(
     {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "replace", "removesuffix", "removeprefix"}
 )
+SESSIONMAKERS = frozenset({
+    "sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker",
+    "sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+})
+SCOPED_SESSIONS = frozenset({
+    "sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session",
+    "sqlalchemy.ext.asyncio.async_scoped_session", "sqlalchemy.ext.asyncio.scoping.async_scoped_session",
+})
+ASYNC_SESSION_CLASSES = frozenset({
+    "sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlmodel.ext.asyncio.session.AsyncSession",
+})
+SESSION_CLASSES = ASYNC_SESSION_CLASSES | {
+    "sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlalchemy.Session",
+    "sqlmodel.Session", "sqlmodel.orm.session.Session",
+}
 ITERATOR_BUILTINS = frozenset({"filter", "map", "iter", "reversed", "zip", "enumerate"})
 SEQ_BUILTINS = {"list": "list", "tuple": "tuple", "set": "set", "frozenset": "set", "sorted": "list"}
 
@@ -475,13 +493,42 @@ class Resolver:
         config_value = self._config_lookup(expr, scope)
         if config_value is not None:
             return config_value
+        session = self._session_call(expr, scope, qualname)
+        if session is not None:
+            return session
         callee = self.resolve(func, scope) if isinstance(func, (ast.Name, ast.Attribute)) else None
         if isinstance(callee, ClassRef):
             return Instance(expr, CODE, callee.cls)
+        if isinstance(callee, SessionFactory):
+            return SessionObject(expr, CODE, callee.is_async)
         returned = self.model.function_return(func, scope)
         if returned is not None:
             return returned
         return Unknown(expr)
+
+    def _session_call(self, expr: ast.Call, scope: Scope, qualname: Optional[str]) -> Optional[Value]:
+        """SQLAlchemy sessions by data flow: what a call of a factory or a session
+        class makes, never guessed from a name."""
+        keywords = {kw.arg: kw.value for kw in expr.keywords if kw.arg}
+        if qualname in SESSIONMAKERS:
+            cls = keywords.get("class_")
+            is_async = "async_" in qualname or (
+                cls is not None and self.model.qualname(cls, scope) in ASYNC_SESSION_CLASSES
+            )
+            return SessionFactory(expr, CODE, is_async)
+        if qualname in SCOPED_SESSIONS:
+            factory = self.resolve(expr.args[0], scope) if expr.args else None
+            is_async = qualname.rsplit(".", 1)[-1].startswith("async_") or getattr(factory, "is_async", False)
+            scopefunc = "scopefunc" in keywords or len(expr.args) > 1
+            return SessionFactory(expr, CODE, is_async, True, scopefunc)
+        if qualname in SESSION_CLASSES:
+            return SessionObject(expr, CODE, qualname in ASYNC_SESSION_CLASSES)
+        func = expr.func
+        if isinstance(func, ast.Attribute) and func.attr == "begin" and not expr.args:
+            factory = self.resolve(func.value, scope)
+            if isinstance(factory, SessionFactory):
+                return SessionObject(expr, CODE, factory.is_async, begun=True)
+        return None
 
     def _env_lookup(self, expr: ast.Call, scope: Scope, qualname: str) -> Value:
         args = list(expr.args)

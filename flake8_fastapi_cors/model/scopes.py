@@ -105,6 +105,7 @@ class ScopeBuilder(ast.NodeVisitor):
         self.path: BlockPath = ()
         self.stmt: Optional[ast.stmt] = None
         self.calls: List[CallSite] = []
+        self.main_guards: set = set()  # ids of `if __name__ == "__main__":` blocks
         self.scope_of: Dict[int, Scope] = {id(tree): self.module}
         self._decorating: Optional[ast.AST] = None
         self._visit_body(tree, "body")
@@ -256,6 +257,17 @@ class ScopeBuilder(ast.NodeVisitor):
         if node.name:
             self._bind(node.name, None, node, "opaque")
         self._visit_body(node, "body")
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__"
+            and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+        ):
+            self.main_guards.add(id(node))
+        self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:
         self.scope.global_names.update(node.names)

@@ -93,6 +93,26 @@ class Instance(Value):
 
 
 @dataclass(frozen=True)
+class SessionFactory(Value):
+    """`sessionmaker(...)`, `async_sessionmaker(...)`, `scoped_session(...)`: calling
+    it makes a session. `scoped` registries keep one session per scope; `scopefunc`
+    says whether a scope function was given (the default is the thread)."""
+
+    is_async: bool = False
+    scoped: bool = False
+    scopefunc: bool = False
+
+
+@dataclass(frozen=True)
+class SessionObject(Value):
+    """A `Session` / `AsyncSession` instance; `begun` for `factory.begin()`, a context
+    manager that commits and closes."""
+
+    is_async: bool = False
+    begun: bool = False
+
+
+@dataclass(frozen=True)
 class ClassRef(Value):
     """A class defined in a module we can read."""
 

@@ -27,7 +27,8 @@ from flake8_fastapi_cors.model.values import (
 from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
 
-Report = Tuple[ast.AST, Dict[str, str]]  # where, and the values for the rule's message
+Report = Tuple[ast.AST, Dict[str, str]]
+MARKERS = ("CORSMiddleware",)  # where, and the values for the rule's message
 STARLETTE_CORS_DOC = "https://www.starlette.io/middleware/#corsmiddleware"
 FASTAPI_CORS_DOC = "https://fastapi.tiangolo.com/tutorial/cors/"
 MDN_CORS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS"
@@ -148,6 +149,7 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
         'List trusted origins instead, e.g. from os.getenv("{env}").'
     ),
     fix=UNSAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags a `CORSMiddleware` with `allow_credentials` truthy that also lets any site in:
         `"*"` or `"null"` in `allow_origins`, or an `allow_origin_regex` that matches every
@@ -268,6 +270,7 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
         "Fine for a public API; otherwise list the trusted origins."
     ),
     fix=None,
+    markers=MARKERS,
     default_enabled=False,
     what_it_does="""
         Flags `"*"` in `allow_origins`, or an `allow_origin_regex` that matches every origin,
@@ -320,6 +323,7 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
         'from configuration, e.g. os.getenv("{env}", "{joined}").split(",").'
     ),
     fix=SAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags a literal list, tuple or set of concrete origins passed to `allow_origins`,
         inline or through a name, and literals joined with environment values. A default
@@ -419,6 +423,7 @@ def _shown(origins: List[str]) -> str:
         "browser's Origin exactly; {advice}."
     ),
     fix=SAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags an entry of `allow_origins` that can never equal the `Origin` header a browser
         sends: a trailing slash, a path, no scheme, upper-case letters, the default port written
@@ -487,6 +492,7 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
         r"Escape dots (\.) and match one label with [a-z0-9-]+."
     ),
     fix=UNSAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags an `allow_origin_regex` whose host part has an unescaped `.` or a `.*` / `.+`
         (or another repeated wildcard) that is not followed by a literal `\\.`. A missing `^`
@@ -545,6 +551,7 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
     summary="String (or generator) where Starlette expects a list",
     message="{name} is {kind}: {consequence}. {remedy}.",
     fix=SAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags a bare string, a generator, or a `str` read from the environment without
         `.split(...)` where `CORSMiddleware` expects a sequence: `allow_origins` (other than
@@ -651,6 +658,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         "instead. Make CORS the outermost middleware: {remedy}."
     ),
     fix=UNSAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags an app where a middleware that answers requests by itself sits outside
         `CORSMiddleware`: authentication (401/403), rate limits, IP filters, body limits,
@@ -844,6 +852,7 @@ def _short_circuits(entry, options_: Options) -> bool:
         "Add {methods} to allow_methods."
     ),
     fix=SAFE,
+    markers=MARKERS,
     what_it_does="""
         Flags a CORS configuration whose `allow_methods` leaves out a method the routes of the
         same app use (`@app.post`, `router.put` of an included router,
@@ -950,6 +959,7 @@ def _method_names(value: Value) -> Optional[Set[str]]:
         'browsers send "{upper}", so its preflights get 400. Write "{upper}".'
     ),
     fix=SAFE,
+    markers=MARKERS,
     what_it_does="Flags entries of `allow_methods` written in lower case (`\"get\"`, `\"Post\"`).",
     why_bad="""
         Starlette compares the preflight's `Access-Control-Request-Method` with the list
@@ -995,6 +1005,7 @@ def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
         "ASGI app instead: asgi_app = CORSMiddleware(app, ...)."
     ),
     fix=None,
+    markers=MARKERS,
     default_enabled=False,
     what_it_does="""
         Flags a handler for `Exception` or `500` (`@app.exception_handler`,

@@ -1,0 +1,353 @@
+"""SQLAlchemy sessions in a FastAPI module: factories, session instances,
+dependencies and route handlers, computed once per file.
+
+Factories and sessions are found by data flow (what a name was assigned, see
+`resolve.py`), never by name. Dependencies are found the way FastAPI finds
+them: `Depends(x)` / `Security(x)` anywhere (parameter defaults, `Annotated`
+aliases, `dependencies=[...]`), `app.dependency_overrides[...] = x`,
+`functools.partial`, class instances with a generator `__call__`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
+
+from flake8_fastapi_cors.model.scopes import Binding, Scope
+from flake8_fastapi_cors.model.values import ClassRef, SessionFactory, SessionObject, Value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flake8_fastapi_cors.model import ModuleModel
+
+DEPENDS = frozenset(
+    {
+        "fastapi.Depends",
+        "fastapi.Security",
+        "fastapi.params.Depends",
+        "fastapi.params.Security",
+        "fastapi.param_functions.Depends",
+        "fastapi.param_functions.Security",
+    }
+)
+CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+PARTIALS = frozenset({"functools.partial"})
+ROUTE_DECORATORS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "options",
+        "head",
+        "trace",
+        "api_route",
+        "websocket",
+        "route",
+    }
+)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass
+class Dependency:
+    func: ast.AST  # the def FastAPI calls
+    uses: List[ast.Call] = field(default_factory=list)  # the Depends(...) calls naming it
+
+
+@dataclass
+class Created:
+    """A session made inside a function: `name = factory()` or `with factory() as name`."""
+
+    name: Optional[str]
+    node: ast.AST  # the assignment (or the call when not assigned)
+    value: SessionObject
+    in_with: bool
+
+
+class SessionModel:
+    def __init__(self, model: "ModuleModel", extra_factories: Tuple[str, ...] = ()) -> None:
+        self.model = model
+        self.extra_factories = frozenset(extra_factories)
+        self.dependencies: Dict[int, Dependency] = {}
+        self.handlers: Dict[int, ast.AST] = {}
+        self._other_uses: set = set()  # ids of defs referenced outside Depends(...)
+        self._find_dependencies_and_handlers()
+
+    # -- what kind of file ------------------------------------------------
+    @property
+    def handles_requests(self) -> bool:
+        """Tests, conftest.py and Alembic's env.py are not request handling."""
+        model = self.model
+        if model.is_test_file:
+            return False
+        if os.path.basename(model.filename) == "env.py" and self.imports("alembic"):
+            return False
+        return True
+
+    def imports(self, package: str) -> bool:
+        return any(
+            imp.qualname == package or imp.qualname.startswith(package + ".")
+            for scope in self._all_scopes()
+            for imp in scope.imports.values()
+        )
+
+    def _all_scopes(self) -> Iterator[Scope]:
+        seen = set()
+        for scope in self.model.scope_of.values():
+            if id(scope) not in seen:
+                seen.add(id(scope))
+                yield scope
+
+    def in_main_block(self, binding_path) -> bool:
+        return any(node_id in self.model.main_guards for node_id, _kind, _field in binding_path)
+
+    # -- sessions ---------------------------------------------------------
+    def session_value(self, expr: ast.expr, scope: Scope) -> Optional[Value]:
+        """The session or factory an expression holds, if it is one."""
+        value = self.model.resolve(expr, scope)
+        if isinstance(value, (SessionObject, SessionFactory)):
+            return value
+        if isinstance(expr, ast.Call) and self._extra_factory(expr.func):
+            return SessionObject(expr)
+        return None
+
+    def _extra_factory(self, func: ast.expr) -> bool:
+        if not self.extra_factories:
+            return False
+        text = ast.unparse(func)
+        return text in self.extra_factories or text.rsplit(".", 1)[-1] in self.extra_factories
+
+    def param_session(self, func: ast.AST, name: str) -> Optional[SessionObject]:
+        """A parameter annotated `AsyncSession` / `Session` (directly, in
+        `Annotated[...]`, or through an alias such as `SessionDep`)."""
+        from flake8_fastapi_cors.model.resolve import ASYNC_SESSION_CLASSES, SESSION_CLASSES
+
+        args = func.args
+        for arg in args.posonlyargs + args.args + args.kwonlyargs:
+            if arg.arg != name or arg.annotation is None:
+                continue
+            annotation = self._unalias(arg.annotation)
+            qualname = self.model.qualname(annotation, self.model.scope)
+            if qualname in SESSION_CLASSES:
+                return SessionObject(arg, "code", qualname in ASYNC_SESSION_CLASSES)
+        return None
+
+    def _unalias(self, annotation: ast.expr, depth: int = 0) -> ast.expr:
+        """`Annotated[AsyncSession, Depends(...)]` and `SessionDep` -> `AsyncSession`."""
+        if depth > 4:
+            return annotation
+        if isinstance(annotation, ast.Subscript):
+            qualname = self.model.qualname(annotation.value, self.model.scope) or ""
+            if qualname.endswith("Annotated"):
+                inner = annotation.slice
+                first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+                return self._unalias(first, depth + 1)
+        if isinstance(annotation, ast.Name):
+            bindings = self.model.scope.bindings.get(annotation.id, [])
+            if len(bindings) == 1 and isinstance(bindings[0].value, ast.Subscript):
+                return self._unalias(bindings[0].value, depth + 1)
+        return annotation
+
+    def created_sessions(self, func: ast.AST) -> List[Created]:
+        """Sessions a function makes itself (not ones it receives or reads from globals)."""
+        scope = self.model.scope_of[id(func)]
+        out = []
+        for node in own_nodes(func):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    value = self.session_value(item.context_expr, scope)
+                    if isinstance(value, SessionObject):
+                        name = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
+                        out.append(Created(name, node, value, True))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if not (len(targets) == 1 and isinstance(targets[0], ast.Name)):
+                    continue
+                value = self.session_value(node.value, scope)
+                if isinstance(value, SessionObject) and not value.begun and _inside(value.node, func):
+                    out.append(Created(targets[0].id, node, value, False))
+        return out
+
+    # -- dependencies and handlers ---------------------------------------
+    def _find_dependencies_and_handlers(self) -> None:
+        model = self.model
+        depends_args = set()
+        for site in model.calls:
+            call = site.call
+            qualname = model.qualname(call.func, site.scope)
+            if qualname in DEPENDS:
+                target = call.args[0] if call.args else _keyword(call, "dependency")
+                if target is not None:
+                    depends_args.add(id(target))
+                    for func in self._dependency_functions(target, site.scope):
+                        self.dependencies.setdefault(id(func), Dependency(func)).uses.append(call)
+            elif (
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr in ROUTE_DECORATORS
+                and site.decorates is not None
+            ):
+                if isinstance(site.decorates, FUNCTIONS) and self._looks_like_route(call):
+                    self.handlers[id(site.decorates)] = site.decorates
+            elif isinstance(call.func, ast.Attribute) and call.func.attr == "add_api_route" and len(call.args) > 1:
+                func = self._def_of(call.args[1], site.scope)
+                if func is not None:
+                    self.handlers[id(func)] = func
+        for node in ast.walk(model.tree):
+            # app.dependency_overrides[get_db] = override_get_db
+            if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
+                scope = self._scope_at(node)
+                for func in self._dependency_functions(node.value, scope):
+                    self.dependencies.setdefault(id(func), Dependency(func))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in depends_args:
+                self._other_uses.add(node.id)
+
+    def _looks_like_route(self, call: ast.Call) -> bool:
+        """`@x.get("/path")`: a path string first, in a module that uses FastAPI or Starlette."""
+        first = call.args[0] if call.args else _keyword(call, "path")
+        is_path = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        return (is_path or first is None) and (self.imports("fastapi") or self.imports("starlette"))
+
+    def _scope_at(self, node: ast.AST) -> Scope:
+        # overrides are written at module level or in fixtures; names resolve there
+        return self.model.scope
+
+    def _dependency_functions(self, target: ast.expr, scope: Scope) -> List[ast.AST]:
+        """The def FastAPI ends up calling for `Depends(target)`."""
+        if isinstance(target, ast.Call):
+            qualname = self.model.qualname(target.func, scope)
+            if qualname in PARTIALS and target.args:
+                return self._dependency_functions(target.args[0], scope)
+            # Depends(SomeClass(...)): an instance; FastAPI calls its __call__
+            value = self.model.resolve(target.func, scope)
+            if isinstance(value, ClassRef):
+                call = _method(value.cls.node, "__call__")
+                return [call] if call is not None else []
+            return []
+        func = self._def_of(target, scope)
+        if func is not None:
+            return [func]
+        value = self.model.resolve(target, scope)  # an instance bound to a name
+        cls = getattr(value, "cls", None)
+        if cls is not None and hasattr(cls, "node") and not isinstance(value, ClassRef):
+            call = _method(cls.node, "__call__")
+            return [call] if call is not None else []
+        return []
+
+    def _def_of(self, expr: ast.expr, scope: Scope) -> Optional[ast.AST]:
+        if not isinstance(expr, ast.Name):
+            return None
+        owner = scope.lookup_scope(expr.id)
+        bindings = owner.bindings.get(expr.id, []) if owner else []
+        if len(bindings) == 1 and bindings[0].kind == "def":
+            return bindings[0].node
+        return None
+
+    def decorated_with(self, func: ast.AST, qualnames) -> bool:
+        scope = self.model.scope_of[id(func)].parent or self.model.scope
+        for decorator in func.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self.model.qualname(target, scope) in qualnames:
+                return True
+        return False
+
+    def yield_dependencies(self) -> List[ast.AST]:
+        """Generator dependencies: used through Depends, or shaped like one (a
+        generator that makes a session and yields) when this module does not use
+        it any other way, is not a context manager and not a pytest fixture."""
+        out = []
+        for func in _all_functions(self.model.tree):
+            if not _is_generator(func):
+                continue
+            if id(func) in self.dependencies:
+                out.append(func)
+                continue
+            if func.name in self._other_uses or self.decorated_with(func, CONTEXT_MANAGERS | FIXTURES):
+                continue
+            if self.created_sessions(func) or self._yields_new_session(func):
+                out.append(func)
+        return out
+
+    def _yields_new_session(self, func: ast.AST) -> bool:
+        scope = self.model.scope_of[id(func)]
+        return any(
+            isinstance(n, ast.Yield)
+            and n.value is not None
+            and isinstance(self.session_value(n.value, scope), SessionObject)
+            and _inside(n.value, func)
+            for n in own_nodes(func)
+        )
+
+    def global_sessions(self) -> Iterator[Tuple[Scope, Binding]]:
+        """Module- and class-level names bound to a session instance."""
+        for scope in self._all_scopes():
+            if scope.kind not in ("module", "class"):
+                continue
+            for name, bindings in scope.bindings.items():
+                for binding in bindings:
+                    if binding.value is None or self.in_main_block(binding.path):
+                        continue
+                    value = self.session_value(binding.value, scope)
+                    if isinstance(value, SessionObject) and not value.begun:
+                        yield scope, binding
+
+    def request_functions(self) -> List[ast.AST]:
+        """Route handlers and dependencies: code that runs per request."""
+        funcs = {**self.handlers, **{k: d.func for k, d in self.dependencies.items()}}
+        for func in self.yield_dependencies():
+            funcs.setdefault(id(func), func)
+        return list(funcs.values())
+
+
+# -- small AST helpers ----------------------------------------------------
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _all_functions(tree: ast.AST) -> Iterator[ast.AST]:
+    for node in ast.walk(tree):
+        if isinstance(node, FUNCTIONS):
+            yield node
+
+
+def _is_generator(func: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(func))
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    line = getattr(node, "lineno", 0)
+    return outer.lineno <= line <= getattr(outer, "end_lineno", line)
+
+
+def _method(cls: ast.ClassDef, name: str) -> Optional[ast.AST]:
+    for node in cls.body:
+        if isinstance(node, FUNCTIONS) and node.name == name:
+            return node
+    return None
+
+
+def _is_overrides(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Attribute)
+        and target.value.attr == "dependency_overrides"
+    )
+
+
+def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
