@@ -183,7 +183,7 @@ class SessionModel:
                 target = call.args[0] if call.args else _keyword(call, "dependency")
                 if target is not None:
                     depends_args.add(id(target))
-                    for func in self._dependency_functions(target, site.scope):
+                    for func in self._local(self._dependency_functions(target, site.scope)):
                         self.dependencies.setdefault(id(func), Dependency(func)).uses.append(call)
             elif (
                 isinstance(call.func, ast.Attribute)
@@ -200,10 +200,14 @@ class SessionModel:
             # app.dependency_overrides[get_db] = override_get_db
             if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
                 scope = self._scope_at(node)
-                for func in self._dependency_functions(node.value, scope):
+                for func in self._local(self._dependency_functions(node.value, scope)):
                     self.dependencies.setdefault(id(func), Dependency(func))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in depends_args:
                 self._other_uses.add(node.id)
+
+    def _local(self, funcs: List[ast.AST]) -> List[ast.AST]:
+        """Only functions written in this module are checked here (others in their own file)."""
+        return [f for f in funcs if id(f) in self.model.scope_of]
 
     def _looks_like_route(self, call: ast.Call) -> bool:
         """`@x.get("/path")`: a path string first, in a module that uses FastAPI or Starlette."""

@@ -165,6 +165,8 @@ def global_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
 
 
 def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
+    """Does `func` read the module-level `name`, or the class attribute `name` of the
+    class `owner` (as `Class.name`, or `self.name` / `cls.name` in its methods)?"""
     scope = model.scope_of[id(func)]
     for node in own_nodes(func):
         if owner.kind == "module":
@@ -172,7 +174,10 @@ def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
                 if scope.lookup_scope(name) is owner:
                     return True
         elif isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name):
-            if node.value.id in ("self", "cls", owner.node.name) and scope.parent is owner:
+            base = node.value.id
+            if base in ("self", "cls") and scope.parent is owner:
+                return True
+            if base == owner.node.name and scope.lookup_scope(base) is owner.parent:
                 return True
     return False
 
