@@ -697,3 +697,25 @@ def test_fac206_clean_awaited_async_close_returns_connections(tmp_path):
                 assert client.get("/items/1").json() == {"id": 1, "name": "alpha"}
             assert pool.checkedout() == 0
         assert not [w for w in record if "was never awaited" in str(w.message)]
+
+
+# -- the linter says the same about these sources ---------------------------------
+
+LINTED = {
+    "FAC201": (FAC201_FLAGGED, FAC201_CLEAN),
+    "FAC202": (FAC202_FLAGGED, FAC202_CLEAN),
+    "FAC203": (FAC203_FLAGGED, FAC203_CLEAN),
+    "FAC206": (FAC206_FLAGGED, FAC206_CLEAN),
+}
+
+
+@pytest.mark.parametrize("code", sorted(LINTED))
+def test_the_plugin_flags_the_harmful_source_and_not_the_clean_one(code):
+    """The sources these tests run are exactly what flake8 checks: the flagged one is
+    reported on its marked line, the clean one has no session finding."""
+    from helpers import codes_at_lines, expected_markers, lint_source
+
+    flagged, clean = LINTED[code]
+    assert codes_at_lines(lint_source(flagged, "--select", "FAC2")) == expected_markers(flagged)
+    assert any(c == code for _line, c in expected_markers(flagged))
+    assert codes_at_lines(lint_source(clean, "--select", "FAC2")) == set()
