@@ -157,6 +157,12 @@ class ScopeBuilder(ast.NodeVisitor):
         self._visit_decorators(node)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
+        args = node.args
+        for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self.visit(arg.annotation)  # `Annotated[Session, Depends(get_db)]`
+        if node.returns is not None:
+            self.visit(node.returns)
         self._bind(node.name, None, node, "def")
         outer_scope, outer_path = self.scope, self.path
         self.scope = self._enter("function", node)

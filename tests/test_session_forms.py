@@ -1,0 +1,133 @@
+"""Dependencies are found the way FastAPI finds them, factories by data flow: each
+case returns a new session from a dependency (FAC203) reached through one
+mechanism; the marker names the expected finding."""
+import os
+
+import pytest
+
+from helpers import codes_at_lines, expected_markers, flake8_in_process, lint_source
+
+HEAD = '''\
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Security
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+app = FastAPI()
+router = APIRouter()
+
+
+def get_db():
+    return SessionLocal()  # FAC203
+
+'''
+
+CASES = {
+    "Depends default": '@app.get("/x")\ndef x(db: Session = Depends(get_db)): ...\n',
+    "Security default": '@app.get("/x")\ndef x(db: Session = Security(get_db)): ...\n',
+    "Annotated parameter": '@app.get("/x")\ndef x(db: Annotated[Session, Depends(get_db)]): ...\n',
+    "Annotated alias": 'SessionDep = Annotated[Session, Depends(get_db)]\n\n@app.get("/x")\ndef x(db: SessionDep): ...\n',
+    "route dependencies=[...]": '@app.get("/x", dependencies=[Depends(get_db)])\ndef x(): ...\n',
+    "router dependencies=[...]": 'other = APIRouter(dependencies=[Depends(get_db)])\n',
+    "app dependencies=[...]": 'other = FastAPI(dependencies=[Depends(get_db)])\n',
+    "include_router dependencies": 'app.include_router(router, dependencies=[Depends(get_db)])\n',
+    "dependency_overrides": 'def real(): ...\n\napp.dependency_overrides[real] = get_db\n',
+    "functools.partial": 'import functools\n\n@app.get("/x")\ndef x(db=Depends(functools.partial(get_db))): ...\n',
+}
+
+GENERATOR_CALL = '''\
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+app = FastAPI()
+
+
+class DatabaseSession:
+    def __init__(self, readonly: bool):
+        self.readonly = readonly
+
+    def __call__(self):
+        db = SessionLocal()
+        yield db  # FAC202
+        db.close()
+
+
+readonly_db = DatabaseSession(readonly=True)
+
+
+@app.get("/x")
+def x(db=Depends(readonly_db)): ...
+
+
+@app.get("/y")
+def y(db=Depends(DatabaseSession(readonly=False))): ...
+'''
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("session_forms")
+    paths = {}
+    for index, (name, body) in enumerate(CASES.items()):
+        path = root / f"case_{index}.py"
+        path.write_text(HEAD + body, encoding="utf-8")
+        paths[name] = os.path.normpath(str(path))
+    found = flake8_in_process([str(root)])
+    return {name: {(line, code) for line, _c, code, _t in found.get(path, [])} for name, path in paths.items()}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_dependency_is_found(results, name):
+    assert results[name] == expected_markers(HEAD + CASES[name])
+
+
+def test_a_function_nobody_depends_on_is_not_a_dependency():
+    source = HEAD.replace("  # FAC203", "") + "def job():\n    db = get_db()\n    db.close()\n"
+    assert lint_source(source) == []
+
+
+def test_class_instances_with_a_generator_call():
+    assert codes_at_lines(lint_source(GENERATOR_CALL)) == expected_markers(GENERATOR_CALL)
+
+
+def test_factories_from_a_sibling_module(tmp_path):
+    package = tmp_path / "service"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "database.py").write_text(
+        "from sqlalchemy import create_engine\nfrom sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        "from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker(bind=create_engine('sqlite://'))\n"
+        "AsyncSessionLocal = async_sessionmaker()\n"
+    )
+    deps = package / "deps.py"
+    deps.write_text(
+        "from .database import AsyncSessionLocal, SessionLocal\n\n\n"
+        "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.close()\n\n\n"
+        "async def get_async_db():\n    db = AsyncSessionLocal()\n    try:\n        yield db\n    finally:\n"
+        "        db.close()  # FAC206\n"
+    )
+    found = flake8_in_process([str(deps)])[str(deps)]
+    assert codes_at_lines(found) == expected_markers(deps.read_text())
+
+
+def test_factories_the_plugin_cannot_see_come_from_an_option():
+    source = (
+        "from fastapi import Depends, FastAPI\nfrom company.db import make_session\n\napp = FastAPI()\n\n\n"
+        "def get_db():\n    return make_session()\n\n\n@app.get('/x')\ndef x(db=Depends(get_db)): ...\n"
+    )
+    assert lint_source(source) == []
+    found = lint_source(source, "--fastapi-cors-session-factories=make_session")
+    assert codes_at_lines(found) == {(8, "FAC203")}
+
+
+def test_http_client_sessions_are_not_database_sessions():
+    source = (
+        "import aiohttp\nimport requests\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+        "http = requests.Session()\nclient = aiohttp.ClientSession()\n\n\n"
+        "@app.get('/x')\nasync def x():\n    http.get('https://example.com')\n    client.close()\n"
+    )
+    assert lint_source(source) == []
