@@ -65,21 +65,35 @@ CONFIG_CLASSES = frozenset({"starlette.config.Config", "decouple.Config", "decou
 STR_METHODS = frozenset(
     {"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "replace", "removesuffix", "removeprefix"}
 )
-SESSIONMAKERS = frozenset({
-    "sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker",
-    "sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker",
-})
-SCOPED_SESSIONS = frozenset({
-    "sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session",
-    "sqlalchemy.ext.asyncio.async_scoped_session", "sqlalchemy.ext.asyncio.scoping.async_scoped_session",
-})
-ASYNC_SESSION_CLASSES = frozenset({
-    "sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.session.AsyncSession",
-    "sqlmodel.ext.asyncio.session.AsyncSession",
-})
+SESSIONMAKERS = frozenset(
+    {
+        "sqlalchemy.orm.sessionmaker",
+        "sqlalchemy.orm.session.sessionmaker",
+        "sqlalchemy.ext.asyncio.async_sessionmaker",
+        "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+    }
+)
+SCOPED_SESSIONS = frozenset(
+    {
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.orm.scoping.scoped_session",
+        "sqlalchemy.ext.asyncio.async_scoped_session",
+        "sqlalchemy.ext.asyncio.scoping.async_scoped_session",
+    }
+)
+ASYNC_SESSION_CLASSES = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
 SESSION_CLASSES = ASYNC_SESSION_CLASSES | {
-    "sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session", "sqlalchemy.Session",
-    "sqlmodel.Session", "sqlmodel.orm.session.Session",
+    "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session",
+    "sqlalchemy.Session",
+    "sqlmodel.Session",
+    "sqlmodel.orm.session.Session",
 }
 ITERATOR_BUILTINS = frozenset({"filter", "map", "iter", "reversed", "zip", "enumerate"})
 SEQ_BUILTINS = {"list": "list", "tuple": "tuple", "set": "set", "frozenset": "set", "sorted": "list"}
@@ -496,11 +510,11 @@ class Resolver:
         session = self._session_call(expr, scope, qualname)
         if session is not None:
             return session
-        callee = self.resolve(func, scope) if isinstance(func, (ast.Name, ast.Attribute)) else None
+        callee = self.resolve(func, scope) if isinstance(func, (ast.Name, ast.Attribute, ast.Call)) else None
         if isinstance(callee, ClassRef):
             return Instance(expr, CODE, callee.cls)
         if isinstance(callee, SessionFactory):
-            return SessionObject(expr, CODE, callee.is_async)
+            return SessionObject(expr, CODE, callee.is_async, scoped=callee.scoped)
         returned = self.model.function_return(func, scope)
         if returned is not None:
             return returned

@@ -168,7 +168,7 @@ class SessionModel:
                 if not (len(targets) == 1 and isinstance(targets[0], ast.Name)):
                     continue
                 value = self.session_value(node.value, scope)
-                if isinstance(value, SessionObject) and not value.begun and _inside(value.node, func):
+                if is_new_session(value) and _inside(value.node, func):
                     out.append(Created(targets[0].id, node, value, False))
         return out
 
@@ -280,7 +280,7 @@ class SessionModel:
         return any(
             isinstance(n, ast.Yield)
             and n.value is not None
-            and isinstance(self.session_value(n.value, scope), SessionObject)
+            and is_new_session(self.session_value(n.value, scope))
             and _inside(n.value, func)
             for n in own_nodes(func)
         )
@@ -307,6 +307,12 @@ class SessionModel:
 
 
 # -- small AST helpers ----------------------------------------------------
+
+
+def is_new_session(value: Optional[Value]) -> bool:
+    """A session made here that someone must close: not `factory.begin()` (a context
+    manager) and not a scoped registry's session (the registry owns it)."""
+    return isinstance(value, SessionObject) and not value.begun and not value.scoped
 
 
 def own_nodes(func: ast.AST) -> Iterator[ast.AST]:

@@ -110,6 +110,7 @@ class SessionObject(Value):
 
     is_async: bool = False
     begun: bool = False
+    scoped: bool = False  # handed out by a scoped_session registry, which owns its lifecycle
 
 
 @dataclass(frozen=True)

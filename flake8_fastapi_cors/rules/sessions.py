@@ -8,8 +8,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from flake8_fastapi_cors.model import ModuleModel
 from flake8_fastapi_cors.model.resolve import SCOPED_SESSIONS
-from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, own_nodes
-from flake8_fastapi_cors.model.values import SessionFactory, SessionObject
+from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session, own_nodes
+from flake8_fastapi_cors.model.values import SessionFactory
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
 
 Report = Tuple[ast.AST, Dict[str, str]]
@@ -79,6 +79,27 @@ def _closed_by_finally(func: ast.AST, name: Optional[str], at: ast.AST, facts: S
                     and isinstance(facts.session_value(call.func.value, scope), SessionFactory)
                 ):
                     return True
+    return False
+
+
+def _in_with_of(func: ast.AST, name: Optional[str], at: ast.AST) -> bool:
+    """Is `at` inside a `with` whose items use `name` (`with db:`, `with closing(db):`)?"""
+    for node in own_nodes(func):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(_contains(stmt, at) for stmt in node.body):
+            for item in node.items:
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(item.context_expr)):
+                    return True
+    return False
+
+
+def _exclusive(func: ast.AST, a: ast.AST, b: ast.AST) -> bool:
+    """Are `a` and `b` in different arms of one `if`?"""
+    for node in own_nodes(func):
+        if isinstance(node, ast.If):
+            in_body = [any(_contains(s, x) for s in node.body) for x in (a, b)]
+            in_else = [any(_contains(s, x) for s in node.orelse) for x in (a, b)]
+            if (in_body[0] and in_else[1]) or (in_body[1] and in_else[0]):
+                return True
     return False
 
 
@@ -251,18 +272,18 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
         yields = [n for n in own_nodes(func) if isinstance(n, ast.Yield)]
         for node in yields:
             value = facts.session_value(node.value, scope) if node.value is not None else None
-            if (
-                isinstance(node.value, ast.Call)
-                and isinstance(value, SessionObject)
-                and not value.begun
-                and not _closed_by_finally(func, None, node, facts)
-            ):
+            if isinstance(node.value, ast.Call) and is_new_session(value) and not _closed_by_finally(func, None, node, facts):
                 yield node, {"name": "the yielded session", "close": f"{ast.unparse(node.value)}.close()"}
         for created in facts.created_sessions(func):
             if created.in_with:
                 continue
             for node in yields:
-                if node.lineno < created.node.lineno or _closed_by_finally(func, created.name, node, facts):
+                if (
+                    node.lineno < created.node.lineno
+                    or _closed_by_finally(func, created.name, node, facts)
+                    or _in_with_of(func, created.name, node)
+                    or _exclusive(func, created.node, node)
+                ):
                     continue
                 close = f"await {created.name}.close()" if created.value.is_async else f"{created.name}.close()"
                 yield node, {"name": created.name, "close": close}
@@ -339,10 +360,8 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
             value = node.value
             if isinstance(value, ast.Name) and value.id in made:
                 yield node, {}
-            elif isinstance(value, ast.Call):
-                session = facts.session_value(value, scope)
-                if isinstance(session, SessionObject) and not session.begun:
-                    yield node, {}
+            elif isinstance(value, ast.Call) and is_new_session(facts.session_value(value, scope)):
+                yield node, {}
 
 
 # ---------------------------------------------------------------------------
@@ -565,8 +584,8 @@ def unawaited_async_close(model: ModuleModel, options_: Options) -> Iterator[Rep
         if value is None and isinstance(target, ast.Name) and site.scope.kind == "function":
             value = facts.param_session(site.scope.node, target.id)
         is_async = getattr(value, "is_async", False)
-        if isinstance(value, SessionFactory) and func.attr == "close":
-            continue  # a factory has no close()
+        if isinstance(value, SessionFactory) and not value.scoped:
+            continue  # a sessionmaker has no close(); a scoped registry passes it on
         if is_async:
             yield call, {"call": ast.unparse(call)}
 
@@ -673,7 +692,7 @@ def thread_local_scoped_session(model: ModuleModel, options_: Options) -> Iterat
         ASYNC + '@app.get("/x")\nasync def x():\n    db = SessionLocal()  # FAC208\n    rows = (await db.execute(text("select 1"))).all()\n    await db.close()\n    return rows\n',
         ASYNC + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.delete("/x/{i}")\nasync def remove(i: int):\n    session = AsyncSession(engine)  # FAC208\n    await session.commit()\n',
         SYNC + '@app.api_route("/x", methods=["GET", "POST"])\ndef x():\n    db = SessionLocal()  # FAC208\n    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session\nScoped = scoped_session(SessionLocal, scopefunc=lambda: 1)\n\n@app.get("/x")\ndef x():\n    db = Scoped()  # FAC208\n    return db.execute(text("select 1")).all()\n',
+        SYNC + '@app.get("/x/{i}")\ndef x(i: int):\n    db = SessionLocal()  # FAC208\n    if i < 0:\n        return None\n    db.close()\n',
     ),
     clean=(
         SYNC + '@app.get("/x")\ndef x():\n    with SessionLocal() as db:\n        return db.execute(text("select 1")).all()\n',
