@@ -80,7 +80,8 @@ def main() -> int:
     print()
     print(
         f"packages: {len({package_of(p, root) for p in files})}  files: {scanned}  "
-        f"unparsable (py2 / templates): {unparsable}  naming a rule's marker (CORSMiddleware, Session, ...): {relevant_files}  "
+        f"unparsable (py2 / templates): {unparsable}  "
+        f"naming a rule's marker (CORSMiddleware, Session, ...): {relevant_files}  "
         f"crashes: {crashes}  findings: {findings_total}"
     )
     for code in codes:
