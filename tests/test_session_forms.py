@@ -131,3 +131,53 @@ def test_http_client_sessions_are_not_database_sessions():
         "@app.get('/x')\nasync def x():\n    http.get('https://example.com')\n    client.close()\n"
     )
     assert lint_source(source) == []
+
+
+SHAPES = {
+    "a session used as `with db:` is closed": HEAD.replace("  # FAC203", "") + (
+        "\ndef get_session():\n    db = SessionLocal()\n    with db:\n        yield db\n"
+    ),
+    "sessions made in exclusive branches are judged separately": HEAD.replace("  # FAC203", "") + (
+        "\ndef get_session(readonly: bool = True):\n    if readonly:\n        ro = SessionLocal()\n"
+        "        try:\n            yield ro\n        finally:\n            ro.close()\n"
+        "    else:\n        with SessionLocal.begin() as rw:\n            yield rw\n"
+    ),
+    "a request-scoped registry's session belongs to the registry": HEAD.replace("  # FAC203", "") + (
+        "from contextvars import ContextVar\nfrom sqlalchemy.orm import scoped_session\n\n"
+        "request_id: ContextVar[int] = ContextVar('request_id')\n"
+        "Scoped = scoped_session(SessionLocal, scopefunc=request_id.get)\n\n\n"
+        "def get_scoped():\n    return Scoped()\n\n\n@app.get('/y')\ndef y(db=Depends(get_scoped)): ...\n"
+    ),
+    "an inline sessionmaker(...)() is a session": HEAD.replace("  # FAC203", "") + (
+        "archive = sessionmaker(bind=create_engine('sqlite://'))()  # FAC201\n\n\n"
+        "@app.get('/archive')\ndef read_archive():\n    return archive.get(dict, 1)\n"
+    ),
+    "close() on an async scoped registry must be awaited": (
+        "from asyncio import current_task\n\nfrom fastapi import FastAPI\n"
+        "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
+        "Scoped = async_scoped_session(async_sessionmaker(), scopefunc=current_task)\napp = FastAPI()\n\n\n"
+        "async def get_db():\n    try:\n        yield Scoped()\n    finally:\n        Scoped.close()  # FAC206\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_session_shapes(name):
+    source = SHAPES[name]
+    assert codes_at_lines(lint_source(source)) == expected_markers(source)
+
+
+def test_contextmanager_dependency_imported_from_a_sibling(tmp_path):
+    package = tmp_path / "heroes"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "audit.py").write_text(
+        "from contextlib import contextmanager\n\n\n@contextmanager\ndef audit_scope():\n    yield 'audit'\n"
+    )
+    routes = package / "routes.py"
+    routes.write_text(
+        "from fastapi import Depends, FastAPI\n\nfrom .audit import audit_scope\n\napp = FastAPI()\n\n\n"
+        "@app.delete('/heroes/{i}')\ndef delete(i: int, audit: str = Depends(audit_scope)):  # FAC204\n    return i\n"
+    )
+    found = flake8_in_process([str(routes)])[str(routes)]
+    assert codes_at_lines(found) == expected_markers(routes.read_text())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from flake8_fastapi_cors.model.scopes import Binding, Scope
@@ -55,7 +55,6 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 @dataclass
 class Dependency:
     func: ast.AST  # the def FastAPI calls
-    uses: List[ast.Call] = field(default_factory=list)  # the Depends(...) calls naming it
 
 
 @dataclass
@@ -74,7 +73,8 @@ class SessionModel:
         self.extra_factories = frozenset(extra_factories)
         self.dependencies: Dict[int, Dependency] = {}
         self.handlers: Dict[int, ast.AST] = {}
-        self._other_uses: set = set()  # ids of defs referenced outside Depends(...)
+        self.depends_calls: List[Tuple[ast.Call, ast.expr, Scope]] = []  # Depends(target) anywhere
+        self._other_uses: set = set()  # names read anywhere but as a Depends(...) target
         self._find_dependencies_and_handlers()
 
     # -- what kind of file ------------------------------------------------
@@ -183,8 +183,9 @@ class SessionModel:
                 target = call.args[0] if call.args else _keyword(call, "dependency")
                 if target is not None:
                     depends_args.add(id(target))
+                    self.depends_calls.append((call, target, site.scope))
                     for func in self._local(self._dependency_functions(target, site.scope)):
-                        self.dependencies.setdefault(id(func), Dependency(func)).uses.append(call)
+                        self.dependencies.setdefault(id(func), Dependency(func))
             elif (
                 isinstance(call.func, ast.Attribute)
                 and call.func.attr in ROUTE_DECORATORS
@@ -248,6 +249,24 @@ class SessionModel:
         bindings = owner.bindings.get(expr.id, []) if owner else []
         if len(bindings) == 1 and bindings[0].kind == "def":
             return bindings[0].node
+        return None
+
+    def function_anywhere(self, expr: ast.expr, scope: Scope):
+        """(def, its module model) for a name bound to a function here or imported
+        from a sibling module of the same package."""
+        func = self._def_of(expr, scope)
+        if func is not None:
+            return func, self.model
+        if not isinstance(expr, ast.Name):
+            return None
+        owner = scope.lookup_scope(expr.id)
+        imp = owner.imports.get(expr.id) if owner is not None and expr.id not in owner.bindings else None
+        if imp is None or imp.name is None:
+            return None
+        other = self.model.sibling(imp.module, imp.level)
+        bindings = other.scope.bindings.get(imp.name, []) if other is not None else []
+        if len(bindings) == 1 and bindings[0].kind == "def":
+            return bindings[0].node, other
         return None
 
     def decorated_with(self, func: ast.AST, qualnames) -> bool:

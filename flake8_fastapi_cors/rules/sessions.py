@@ -375,7 +375,7 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
         "FastAPI >= 0.123.5. Drop the decorator: FastAPI manages yield dependencies itself."
     ),
     fix=SAFE,
-    markers=MARKERS,
+    markers=("Depends", "Security"),
     what_it_does="Flags `Depends(f)` / `Security(f)` where `f` is decorated with `@contextmanager` or `@asynccontextmanager`.",
     why_bad="""
         FastAPI already treats generator functions as context managers. With the decorator,
@@ -427,15 +427,14 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
 )
 def contextmanager_dependency(model: ModuleModel, options_: Options) -> Iterator[Report]:
     facts = model.sessions(options_.session_factories)
-    for dependency in facts.dependencies.values():
-        func = dependency.func
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    for call, target, scope in facts.depends_calls:
+        found = facts.function_anywhere(target, scope)
+        if found is None:
             continue
-        if not facts.decorated_with(func, CONTEXT_MANAGERS):
-            continue
-        decorator = "asynccontextmanager" if isinstance(func, ast.AsyncFunctionDef) else "contextmanager"
-        for use in dependency.uses:
-            yield use, {"name": func.name, "decorator": decorator}
+        func, home = found
+        if home.sessions(options_.session_factories).decorated_with(func, CONTEXT_MANAGERS):
+            decorator = "asynccontextmanager" if isinstance(func, ast.AsyncFunctionDef) else "contextmanager"
+            yield call, {"name": func.name, "decorator": decorator}
 
 
 # ---------------------------------------------------------------------------
