@@ -258,6 +258,83 @@ PACKAGES: dict[str, tuple[str, str, str]] = {
         "fastapi_amis_admin-0.7.3-py3-none-any.whl",
         "12768d95d73e759d6b275d7b8c3669bdf5a02e65d29ae0f100c56541e93e2f53",
     ),
+    # FastAPI apps whose dependencies hand out SQLAlchemy / SQLModel sessions.
+    # (fastapi and sqlmodel are sdists: their docs_src/ tutorials are the apps.)
+    "datajunction-server": (
+        "0.0.272",
+        "datajunction_server-0.0.272-py3-none-any.whl",
+        "01bf2166db0ee2b73f508348cc6bd49ec0a078975b8dd398eb4e3c2e66ae1cc6",
+    ),
+    "pyspur": (
+        "0.1.18",
+        "pyspur-0.1.18-py3-none-any.whl",
+        "a85e952e46fc8243d5b1dfe85471d7f9ed05635628c51ca69c83066f65df60a2",
+    ),
+    "mlrun": (
+        "1.5.2",
+        "mlrun-1.5.2-py3-none-any.whl",
+        "65ccad85edcf005983438b0b00ad1552ada95a82a0d763a8bd047a0ef297c185",
+    ),
+    "fief-server": (
+        "0.30.0",
+        "fief_server-0.30.0-py3-none-any.whl",
+        "e524a9d690bda115d15b19fe5647293393f7a9e35f4c1e12b5b114ec03231af8",
+    ),
+    "cndb": (
+        "0.4.18",
+        "cndb-0.4.18-py3-none-any.whl",
+        "6a149b2883ebdc0b5e3a3cf750cf49108f547abf01501d7058f63d7dc5c41a27",
+    ),
+    "savemycontext": (
+        "0.2.4",
+        "savemycontext-0.2.4-py3-none-any.whl",
+        "ecb06f685d74d7d3e6b4b39b88bbeccc7c7248f56f95d11c3e405ea940d23853",
+    ),
+    "peaky-peek-server": (
+        "0.6.0",
+        "peaky_peek_server-0.6.0-py3-none-any.whl",
+        "0ac8cfd9b3929d11b86ec2fdaecc25fd635240fecac5a4affa37086e725550a0",
+    ),
+    "arcsitegraph": (
+        "0.1.16",
+        "arcsitegraph-0.1.16-py3-none-any.whl",
+        "c55b9b46aef78b246cd5507e546e453b35d30d73841862c4b74559c510b3e7af",
+    ),
+    "conda-store-server": (
+        "2025.2.2",
+        "conda_store_server-2025.2.2-py3-none-any.whl",
+        "ea9bc3d61ec7f61f7ad6b1c28ae719dc06a9e36d04e22ff3bb869189a456784e",
+    ),
+    "cognee": (
+        "1.6.5",
+        "cognee-1.6.5-py3-none-any.whl",
+        "aaef9fdc02f542b1d125cde21759dde2fac56355d8928e39c734e7b5c6705eca",
+    ),
+    "fastapi": (
+        "0.165.0",
+        "fastapi-0.165.0.tar.gz",
+        "dd94d4128319c1e1d50535ab023ab698f850a4d2822f0e181747b46f4ff3c0ab",
+    ),
+    "sqlmodel": (
+        "0.0.50",
+        "sqlmodel-0.0.50.tar.gz",
+        "8828720c5b6c397df72cdd055286846a352b614da80c1ba05ab7a57b2bb90821",
+    ),
+    "nova-admin": (
+        "1.0.0",
+        "nova_admin-1.0.0-py3-none-any.whl",
+        "35a6c9b3dd9584fa6e2d4b26c7bd777ed5ce539eb4d19756e262a035de4d264a",
+    ),
+    "opsdeck": (
+        "2.0.0",
+        "opsdeck-2.0.0-py3-none-any.whl",
+        "f693ee497dfae790ba2c416155e6596eed39f446eb2a0a1f2c6468a1be5ff62b",
+    ),
+    "fastapi-admin-kit": (
+        "0.6.2",
+        "fastapi_admin_kit-0.6.2-py3-none-any.whl",
+        "a3b8c7ed171a78151a27c8c6c4b168e928cdbfe5de7faa77da73be97359dcd03",
+    ),
     # FastAPI / Starlette applications with neither (negative controls).
     "nicegui": (
         "3.18.0",
