@@ -13,7 +13,7 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from flake8_fastapi_cors.model.resolve import FIELD_FACTORIES, SETTINGS_BASES, Resolver
-from flake8_fastapi_cors.model.scopes import Scope, ScopeBuilder
+from flake8_fastapi_cors.model.scopes import Scope, ScopeBuilder, own_nodes
 from flake8_fastapi_cors.model.values import (
     SETTINGS,
     ClassInfo,
@@ -240,21 +240,10 @@ class ModuleModel:
         if len(bindings) != 1 or bindings[0].kind != "def":
             return None
         node = bindings[0].node
-        returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+        returns = [n for n in own_nodes(node) if isinstance(n, ast.Return)]
         if len(returns) != 1 or returns[0].value is None:
             return None
         return self.resolve(returns[0].value, self.scope_of[id(node)])
-
-
-def _own_nodes(func: ast.AST):
-    """Nodes of a function body, not descending into nested functions or classes."""
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
 
 
 def _is_object(base: ast.expr) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 # A block path identifies the statement list a statement lives in: a tuple of
 # (id(compound statement), statement type, field name) from the scope's body down.
@@ -300,3 +300,22 @@ def exclusive_branches(a: BlockPath, b: BlockPath) -> bool:
         if field_a != field_b:
             return kind_a == "If"
     return False
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(func.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def keyword_arg(call: ast.Call, name: str) -> Optional[ast.expr]:
+    """The value of `name=...` in a call, if given."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None

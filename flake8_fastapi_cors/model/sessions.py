@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
-from flake8_fastapi_cors.model.scopes import Binding, Scope
+from flake8_fastapi_cors.model.scopes import Binding, Scope, keyword_arg, own_nodes
 from flake8_fastapi_cors.model.values import ClassRef, SessionFactory, SessionObject, Value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,7 +180,7 @@ class SessionModel:
             call = site.call
             qualname = model.qualname(call.func, site.scope)
             if qualname in DEPENDS:
-                target = call.args[0] if call.args else _keyword(call, "dependency")
+                target = call.args[0] if call.args else keyword_arg(call, "dependency")
                 if target is not None:
                     depends_args.add(id(target))
                     self.depends_calls.append((call, target, site.scope))
@@ -200,7 +200,7 @@ class SessionModel:
         for node in ast.walk(model.tree):
             # app.dependency_overrides[get_db] = override_get_db
             if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
-                scope = self._scope_at(node)
+                scope = model.scope  # overrides name module-level functions
                 for func in self._local(self._dependency_functions(node.value, scope)):
                     self.dependencies.setdefault(id(func), Dependency(func))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in depends_args:
@@ -212,13 +212,9 @@ class SessionModel:
 
     def _looks_like_route(self, call: ast.Call) -> bool:
         """`@x.get("/path")`: a path string first, in a module that uses FastAPI or Starlette."""
-        first = call.args[0] if call.args else _keyword(call, "path")
+        first = call.args[0] if call.args else keyword_arg(call, "path")
         is_path = isinstance(first, ast.Constant) and isinstance(first.value, str)
         return (is_path or first is None) and (self.imports("fastapi") or self.imports("starlette"))
-
-    def _scope_at(self, node: ast.AST) -> Scope:
-        # overrides are written at module level or in fixtures; names resolve there
-        return self.model.scope
 
     def _dependency_functions(self, target: ast.expr, scope: Scope) -> List[ast.AST]:
         """The def FastAPI ends up calling for `Depends(target)`."""
@@ -334,17 +330,6 @@ def is_new_session(value: Optional[Value]) -> bool:
     return isinstance(value, SessionObject) and not value.begun and not value.scoped
 
 
-def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
-
-
 def _all_functions(tree: ast.AST) -> Iterator[ast.AST]:
     for node in ast.walk(tree):
         if isinstance(node, FUNCTIONS):
@@ -373,10 +358,3 @@ def _is_overrides(target: ast.expr) -> bool:
         and isinstance(target.value, ast.Attribute)
         and target.value.attr == "dependency_overrides"
     )
-
-
-def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None

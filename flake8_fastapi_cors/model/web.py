@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
-from flake8_fastapi_cors.model.scopes import CallSite, Scope, exclusive_branches
+from flake8_fastapi_cors.model.scopes import CallSite, Scope, exclusive_branches, keyword_arg
 from flake8_fastapi_cors.model.values import (
     ClassInfo,
     ClassRef,
@@ -431,10 +431,10 @@ class WebModel:
                 if qualname in ("starlette.routing.Route", "fastapi.routing.APIRoute"):
                     methods = self._methods_keyword(node, scope, default=None)
                     if methods is None:
-                        endpoint = node.args[1] if len(node.args) > 1 else _keyword(node, "endpoint")
+                        endpoint = node.args[1] if len(node.args) > 1 else keyword_arg(node, "endpoint")
                         methods = self._endpoint_methods(endpoint, scope) if endpoint is not None else None
                     app.routes.append(Route(methods or ("GET",), node))
-                mounted = _keyword(node, "app") if qualname == "starlette.routing.Mount" else None
+                mounted = keyword_arg(node, "app") if qualname == "starlette.routing.Mount" else None
                 if mounted is not None:
                     self.app_for(mounted, scope).parents.append(child)
 
@@ -469,7 +469,7 @@ class WebModel:
         receiver = func.value
         if method == "add_middleware":
             app = self.app_for(receiver, scope)
-            cls_expr = call.args[0] if call.args else _keyword(call, "middleware_class")
+            cls_expr = call.args[0] if call.args else keyword_arg(call, "middleware_class")
             if app is None or cls_expr is None:
                 return
             keywords = [k for k in call.keywords if k.arg != "middleware_class"]
@@ -508,17 +508,17 @@ class WebModel:
         elif method in HTTP_METHOD_DECORATORS or method in ("api_route", "route", "add_api_route", "add_route"):
             self._route_call(site, method)
         elif method == "mount":
-            mounted = call.args[1] if len(call.args) > 1 else _keyword(call, "app")
+            mounted = call.args[1] if len(call.args) > 1 else keyword_arg(call, "app")
             if mounted is not None:
                 self.app_for(mounted, scope).parents.append(self.app_for(receiver, scope))
         elif method == "include_router":
             app = self.app_for(receiver, scope)
-            router_expr = call.args[0] if call.args else _keyword(call, "router")
+            router_expr = call.args[0] if call.args else keyword_arg(call, "router")
             router = self.app_for(router_expr, scope) if router_expr is not None else None
             if app is not None and router is not None and router is not app:
                 app.routers.append(router)
         elif method in ("exception_handler", "add_exception_handler"):
-            key = call.args[0] if call.args else _keyword(call, "exc_class_or_status_code")
+            key = call.args[0] if call.args else keyword_arg(call, "exc_class_or_status_code")
             if key is not None and self._is_error_key(key, scope):
                 if method == "add_exception_handler" or self._decorator_in_use(site):
                     app = self.app_for(receiver, scope)
@@ -548,7 +548,7 @@ class WebModel:
 
     def _direct_wrap(self, site: CallSite) -> None:
         call = site.call
-        app_expr = call.args[0] if call.args else _keyword(call, "app")
+        app_expr = call.args[0] if call.args else keyword_arg(call, "app")
         app = self.app_for(app_expr, site.scope) if app_expr is not None else None
         keywords = [k for k in call.keywords if k.arg != "app"]
         cors = self._cors_config(call, site, call.args[1:], keywords, app)
@@ -627,10 +627,6 @@ def _enclosing_function(scope: Scope) -> Optional[ast.AST]:
     while scope is not None and scope.kind != "function":
         scope = scope.parent
     return scope.node if scope is not None else None
-
-
-def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
-    return _keyword_from(call.keywords, name)
 
 
 def _keyword_from(keywords, name: str) -> Optional[ast.expr]:

@@ -8,7 +8,8 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from flake8_fastapi_cors.model import ModuleModel
 from flake8_fastapi_cors.model.resolve import SCOPED_SESSIONS
-from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session, own_nodes
+from flake8_fastapi_cors.model.scopes import own_nodes
+from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session
 from flake8_fastapi_cors.model.values import SessionFactory
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
 
