@@ -181,3 +181,12 @@ def test_contextmanager_dependency_imported_from_a_sibling(tmp_path):
     )
     found = flake8_in_process([str(routes)])[str(routes)]
     assert codes_at_lines(found) == expected_markers(routes.read_text())
+
+
+def test_partial_and_aliases_bound_to_names_lead_to_the_generator():
+    source = HEAD.replace("  # FAC203", "") + (
+        "import functools\n\n\ndef _session_for(key: str):\n    db = SessionLocal()\n    yield db  # FAC202\n"
+        "    db.close()\n\n\nreplica_db = functools.partial(_session_for, 'replica')\nprimary_db = replica_db\n\n\n"
+        "@app.get('/r')\ndef r(db: Session = Depends(primary_db)): ...\n"
+    )
+    assert codes_at_lines(lint_source(source)) == expected_markers(source)

@@ -216,12 +216,14 @@ class SessionModel:
         is_path = isinstance(first, ast.Constant) and isinstance(first.value, str)
         return (is_path or first is None) and (self.imports("fastapi") or self.imports("starlette"))
 
-    def _dependency_functions(self, target: ast.expr, scope: Scope) -> List[ast.AST]:
+    def _dependency_functions(self, target: ast.expr, scope: Scope, depth: int = 0) -> List[ast.AST]:
         """The def FastAPI ends up calling for `Depends(target)`."""
+        if depth > 4:
+            return []
         if isinstance(target, ast.Call):
             qualname = self.model.qualname(target.func, scope)
             if qualname in PARTIALS and target.args:
-                return self._dependency_functions(target.args[0], scope)
+                return self._dependency_functions(target.args[0], scope, depth + 1)
             # Depends(SomeClass(...)): an instance; FastAPI calls its __call__
             value = self.model.resolve(target.func, scope)
             if isinstance(value, ClassRef):
@@ -231,6 +233,13 @@ class SessionModel:
         func = self._def_of(target, scope)
         if func is not None:
             return [func]
+        if isinstance(target, ast.Name):  # replica_db = partial(get_db, "replica"); alias = get_db
+            owner = scope.lookup_scope(target.id)
+            bindings = owner.bindings.get(target.id, []) if owner else []
+            if len(bindings) == 1 and isinstance(bindings[0].value, (ast.Call, ast.Name)):
+                found = self._dependency_functions(bindings[0].value, owner, depth + 1)
+                if found:
+                    return found
         value = self.model.resolve(target, scope)  # an instance bound to a name
         cls = getattr(value, "cls", None)
         if cls is not None and hasattr(cls, "node") and not isinstance(value, ClassRef):
