@@ -53,11 +53,6 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 @dataclass
-class Dependency:
-    func: ast.AST  # the def FastAPI calls
-
-
-@dataclass
 class Created:
     """A session made inside a function: `name = factory()` or `with factory() as name`."""
 
@@ -71,7 +66,7 @@ class SessionModel:
     def __init__(self, model: "ModuleModel", extra_factories: Tuple[str, ...] = ()) -> None:
         self.model = model
         self.extra_factories = frozenset(extra_factories)
-        self.dependencies: Dict[int, Dependency] = {}
+        self.dependencies: Dict[int, ast.AST] = {}  # the defs FastAPI calls as dependencies
         self.handlers: Dict[int, ast.AST] = {}
         self.depends_calls: List[Tuple[ast.Call, ast.expr, Scope]] = []  # Depends(target) anywhere
         self._other_uses: set = set()  # names read anywhere but as a Depends(...) target
@@ -185,7 +180,7 @@ class SessionModel:
                     depends_args.add(id(target))
                     self.depends_calls.append((call, target, site.scope))
                     for func in self._local(self._dependency_functions(target, site.scope)):
-                        self.dependencies.setdefault(id(func), Dependency(func))
+                        self.dependencies.setdefault(id(func), func)
             elif (
                 isinstance(call.func, ast.Attribute)
                 and call.func.attr in ROUTE_DECORATORS
@@ -202,7 +197,7 @@ class SessionModel:
             if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
                 scope = model.scope  # overrides name module-level functions
                 for func in self._local(self._dependency_functions(node.value, scope)):
-                    self.dependencies.setdefault(id(func), Dependency(func))
+                    self.dependencies.setdefault(id(func), func)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in depends_args:
                 self._other_uses.add(node.id)
 
@@ -324,7 +319,7 @@ class SessionModel:
 
     def request_functions(self) -> List[ast.AST]:
         """Route handlers and dependencies: code that runs per request."""
-        funcs = {**self.handlers, **{k: d.func for k, d in self.dependencies.items()}}
+        funcs = {**self.handlers, **self.dependencies}
         for func in self.yield_dependencies():
             funcs.setdefault(id(func), func)
         return list(funcs.values())

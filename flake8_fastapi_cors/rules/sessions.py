@@ -349,8 +349,7 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
     facts = _facts(model, options_)
     if facts is None:
         return
-    for dependency in facts.dependencies.values():
-        func = dependency.func
+    for func in facts.dependencies.values():
         if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(func)):
             continue
         scope = model.scope_of[id(func)]
