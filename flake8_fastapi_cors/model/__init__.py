@@ -229,17 +229,21 @@ class ModuleModel:
             return Unknown(expr)
         return self.resolve(expr, scope)
 
+    def def_of(self, expr: ast.expr, scope: Scope) -> Optional[ast.AST]:
+        """The function a name is bound to (once, by `def`) where it is used."""
+        if not isinstance(expr, ast.Name):
+            return None
+        owner = scope.lookup_scope(expr.id)
+        bindings = owner.bindings.get(expr.id, []) if owner else []
+        if len(bindings) == 1 and bindings[0].kind == "def":
+            return bindings[0].node
+        return None
+
     def function_return(self, func: ast.expr, scope: Scope) -> Optional[Value]:
         """What a call of a module function returns, when it has one `return`."""
-        if not isinstance(func, ast.Name):
+        node = self.def_of(func, scope)
+        if node is None:
             return None
-        owner = scope.lookup_scope(func.id)
-        if owner is None:
-            return None
-        bindings = owner.bindings.get(func.id, [])
-        if len(bindings) != 1 or bindings[0].kind != "def":
-            return None
-        node = bindings[0].node
         returns = [n for n in own_nodes(node) if isinstance(n, ast.Return)]
         if len(returns) != 1 or returns[0].value is None:
             return None

@@ -34,21 +34,6 @@ DEPENDS = frozenset(
 CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 PARTIALS = frozenset({"functools.partial"})
-ROUTE_DECORATORS = frozenset(
-    {
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "options",
-        "head",
-        "trace",
-        "api_route",
-        "websocket",
-        "route",
-    }
-)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -70,6 +55,8 @@ class SessionModel:
         self.handlers: Dict[int, ast.AST] = {}
         self.depends_calls: List[Tuple[ast.Call, ast.expr, Scope]] = []  # Depends(target) anywhere
         self._other_uses: set = set()  # names read anywhere but as a Depends(...) target
+        self._imported: Optional[set] = None  # top-level packages imported anywhere
+        self._yield_dependencies: Optional[List[ast.AST]] = None
         self._find_dependencies_and_handlers()
 
     # -- what kind of file ------------------------------------------------
@@ -84,11 +71,12 @@ class SessionModel:
         return True
 
     def imports(self, package: str) -> bool:
-        return any(
-            imp.qualname == package or imp.qualname.startswith(package + ".")
-            for scope in self._all_scopes()
-            for imp in scope.imports.values()
-        )
+        """Does the module import `package` (or something inside it) anywhere?"""
+        if self._imported is None:
+            self._imported = {
+                imp.qualname.split(".")[0] for scope in self._all_scopes() for imp in scope.imports.values()
+            }
+        return package in self._imported
 
     def _all_scopes(self) -> Iterator[Scope]:
         seen = set()
@@ -181,17 +169,10 @@ class SessionModel:
                     self.depends_calls.append((call, target, site.scope))
                     for func in self._local(self._dependency_functions(target, site.scope)):
                         self.dependencies.setdefault(id(func), func)
-            elif (
-                isinstance(call.func, ast.Attribute)
-                and call.func.attr in ROUTE_DECORATORS
-                and site.decorates is not None
-            ):
-                if isinstance(site.decorates, FUNCTIONS) and self._looks_like_route(call):
-                    self.handlers[id(site.decorates)] = site.decorates
-            elif isinstance(call.func, ast.Attribute) and call.func.attr == "add_api_route" and len(call.args) > 1:
-                func = self._def_of(call.args[1], site.scope)
-                if func is not None:
-                    self.handlers[id(func)] = func
+        for app in model.web.apps.values():
+            for route in app.routes:
+                if route.endpoint is not None and (not route.decorated or self._looks_like_route(route.node)):
+                    self.handlers[id(route.endpoint)] = route.endpoint
         for node in ast.walk(model.tree):
             # app.dependency_overrides[get_db] = override_get_db
             if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
@@ -225,7 +206,7 @@ class SessionModel:
                 call = _method(value.cls.node, "__call__")
                 return [call] if call is not None else []
             return []
-        func = self._def_of(target, scope)
+        func = self.model.def_of(target, scope)
         if func is not None:
             return [func]
         if isinstance(target, ast.Name):  # replica_db = partial(get_db, "replica"); alias = get_db
@@ -242,19 +223,10 @@ class SessionModel:
             return [call] if call is not None else []
         return []
 
-    def _def_of(self, expr: ast.expr, scope: Scope) -> Optional[ast.AST]:
-        if not isinstance(expr, ast.Name):
-            return None
-        owner = scope.lookup_scope(expr.id)
-        bindings = owner.bindings.get(expr.id, []) if owner else []
-        if len(bindings) == 1 and bindings[0].kind == "def":
-            return bindings[0].node
-        return None
-
     def function_anywhere(self, expr: ast.expr, scope: Scope):
         """(def, its module model) for a name bound to a function here or imported
         from a sibling module of the same package."""
-        func = self._def_of(expr, scope)
+        func = self.model.def_of(expr, scope)
         if func is not None:
             return func, self.model
         if not isinstance(expr, ast.Name):
@@ -281,6 +253,8 @@ class SessionModel:
         """Generator dependencies: used through Depends, or shaped like one (a
         generator that makes a session and yields) when this module does not use
         it any other way, is not a context manager and not a pytest fixture."""
+        if self._yield_dependencies is not None:
+            return self._yield_dependencies
         out = []
         for func in _all_functions(self.model.tree):
             if not _is_generator(func):
@@ -292,6 +266,7 @@ class SessionModel:
                 continue
             if self.created_sessions(func) or self._yields_new_session(func):
                 out.append(func)
+        self._yield_dependencies = out
         return out
 
     def _yields_new_session(self, func: ast.AST) -> bool:

@@ -172,6 +172,8 @@ class MiddlewareEntry:
 class Route:
     methods: Tuple[str, ...]
     node: ast.AST
+    endpoint: Optional[ast.AST] = None  # the handler def, when written here
+    decorated: bool = False  # registered by `@x.get(...)` on the def
 
 
 @dataclass
@@ -298,7 +300,7 @@ class WebModel:
         """`install_cors(app)`, `add_security(app)`: what a module function does to
         its app parameter happens to the app passed in, at the place of the call."""
         for site in self.model.calls:
-            helper = self._function_of(site.call.func, site.scope)
+            helper = self.model.def_of(site.call.func, site.scope)
             if helper is None or helper is _enclosing_function(site.scope):
                 continue
             helper_scope = self.model.scope_of[id(helper)]
@@ -478,7 +480,7 @@ class WebModel:
             applied = self._applied.get(id(call))
             function = site.decorates
             if function is None and applied is not None and applied.call.args:
-                function = self._function_of(applied.call.args[0], scope)
+                function = self.model.def_of(applied.call.args[0], scope)
                 site = applied
             app = self.app_for(receiver, scope)
             if app is not None and function is not None:
@@ -505,7 +507,13 @@ class WebModel:
                 app.middleware[-1].site = site
             else:
                 self._register_spec(app, spec_site, "insert")
-        elif method in HTTP_METHOD_DECORATORS or method in ("api_route", "route", "add_api_route", "add_route"):
+        elif method in HTTP_METHOD_DECORATORS or method in (
+            "api_route",
+            "route",
+            "add_api_route",
+            "add_route",
+            "websocket",
+        ):
             self._route_call(site, method)
         elif method == "mount":
             mounted = call.args[1] if len(call.args) > 1 else keyword_arg(call, "app")
@@ -527,20 +535,23 @@ class WebModel:
 
     def _route_call(self, site: CallSite, method: str) -> None:
         call, scope = site.call, site.scope
-        if method in HTTP_METHOD_DECORATORS:
+        if method in HTTP_METHOD_DECORATORS or method == "websocket":
             if not self._decorator_in_use(site):
                 return
-            methods: Optional[Tuple[str, ...]] = (method.upper(),)
+            methods: Tuple[str, ...] = (method.upper(),) if method != "websocket" else ()
         else:
             if method in ("api_route", "route") and not self._decorator_in_use(site):
                 return
-            methods = self._methods_keyword(call, scope, default=("GET",))
-        if methods is None:
-            return
+            # methods that cannot be read count as none: the route is still a handler
+            methods = self._methods_keyword(call, scope, default=("GET",)) or ()
+        decorated = isinstance(site.decorates, (ast.FunctionDef, ast.AsyncFunctionDef))
+        endpoint = site.decorates if decorated else None
+        if method == "add_api_route" and len(call.args) > 1:
+            endpoint = self.model.def_of(call.args[1], scope)
         receiver = call.func.value
         if isinstance(receiver, ast.Attribute) and receiver.attr == "router":
             receiver = receiver.value  # app.router.add_api_route(...) registers on app
-        self.app_for(receiver, scope).routes.append(Route(methods, call))
+        self.app_for(receiver, scope).routes.append(Route(methods, call, endpoint, decorated))
 
     def _decorator_in_use(self, site: CallSite) -> bool:
         """`@app.post(...)` on a def, or applied by hand: `app.post(...)(handler)`."""
@@ -596,7 +607,7 @@ class WebModel:
         label = ast.unparse(cls_expr) if hasattr(ast, "unparse") else "middleware"
         if qualname in BASE_HTTP_MIDDLEWARE:
             dispatch = _keyword_from(keywords, "dispatch")
-            func = self._function_of(dispatch, scope) if dispatch is not None else None
+            func = self.model.def_of(dispatch, scope) if dispatch is not None else None
             if func is None:
                 return "unknown", label
             return dispatch_behaviour(func), f"BaseHTTPMiddleware(dispatch={func.name})"
@@ -612,15 +623,6 @@ class WebModel:
         if SHORT_CIRCUIT_NAME.search(name):
             return SHORT_CIRCUIT, label
         return "unknown", label
-
-    def _function_of(self, expr: ast.expr, scope: Scope):
-        if not isinstance(expr, ast.Name):
-            return None
-        owner = scope.lookup_scope(expr.id)
-        bindings = owner.bindings.get(expr.id, []) if owner else []
-        if len(bindings) == 1 and bindings[0].kind == "def":
-            return bindings[0].node
-        return None
 
 
 def _enclosing_function(scope: Scope) -> Optional[ast.AST]:
