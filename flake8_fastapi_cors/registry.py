@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 SAFE, UNSAFE = "safe", "unsafe"
 
@@ -37,11 +37,33 @@ def opt_in_codes(selections: Iterable[str]) -> Tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """How to remove one finding, decided by the check on the stdlib ast: the
+    fixer to run (`kind`, see `fixers/`), the source span of the node it rewrites
+    (`line, col, end_line, end_col` as the ast gives them) and the facts it needs.
+    Only `--fix` turns this into text, with libcst."""
+
+    kind: str
+    span: Tuple[int, int, int, int]
+    data: Tuple[Tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.data).get(key, default)
+
+
+def fix(kind: str, node: Any, **data: Any) -> Fix:
+    """A Fix rewriting the source of the ast `node`."""
+    span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+    return Fix(kind, span, tuple(sorted(data.items())))
+
+
+@dataclass(frozen=True)
 class Finding:
     line: int
     col: int  # 0-based, as flake8 plugins report it
     code: str
     message: str  # without the code
+    fix: Optional[Fix] = field(default=None, compare=False)
 
     @property
     def text(self) -> str:
@@ -64,11 +86,13 @@ class Rule:
     references: Tuple[str, ...]
     markers: Tuple[str, ...]  # the rule can only fire in a file containing one of these
     flagged: Tuple[str, ...]
+    fixed: Tuple[Optional[str], ...]  # per flagged example: the text after this rule's fix (None: no fix)
     clean: Tuple[str, ...]
     check: Callable = field(compare=False, repr=False)
 
 
 RULES: Dict[str, Rule] = {}
+MISSING = "<no expected fix given>"  # a fixable rule's example without its expected fix (a test fails)
 
 
 def rule(
@@ -85,15 +109,19 @@ def rule(
     fix_safety: str,
     markers: Iterable[str],
     references: Iterable[str] = (),
-    flagged: Iterable[str] = (),
+    flagged: Iterable[Union[str, Tuple[str, Optional[str]]]] = (),
     clean: Iterable[str] = (),
     default_enabled: bool = True,
 ):
-    """Register a check `fn(model, options) -> iterable of (node, message fields)`."""
+    """Register a check `fn(model, options) -> iterable of (node, message fields[, Fix])`.
+
+    A fixable rule gives each flagged example as `(source, expected)`: the text
+    after this rule's fix, or None when that shape has no fix."""
 
     def register(check: Callable) -> Callable:
         if code in RULES:
             raise ValueError(f"duplicate rule code {code}")
+        examples = [e if isinstance(e, tuple) else (e, MISSING) for e in flagged]
         RULES[code] = Rule(
             code=code,
             name=name,
@@ -108,7 +136,8 @@ def rule(
             fix_safety=_clean(fix_safety),
             references=tuple(references),
             markers=tuple(markers),
-            flagged=tuple(_clean(s) for s in flagged),
+            flagged=tuple(_clean(source) for source, _ in examples),
+            fixed=tuple(expected if expected in (None, MISSING) else _clean(expected) for _, expected in examples),
             clean=tuple(_clean(s) for s in clean),
             check=check,
         )
@@ -149,12 +178,13 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
     for rule_ in all_rules():
         if rule_.code not in selected:
             continue
-        for node, fields in rule_.check(model, options):
+        for node, fields, *fix_ in rule_.check(model, options):
             line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
             key = (line, col, rule_.code)
             if key in seen:
                 continue
             seen.add(key)
-            out.append(Finding(line, col, rule_.code, rule_.message.format(**fields)))
+            found_fix = fix_[0] if fix_ and rule_.fix else None
+            out.append(Finding(line, col, rule_.code, rule_.message.format(**fields), found_fix))
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)

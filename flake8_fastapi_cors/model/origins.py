@@ -8,8 +8,8 @@ default port, path or trailing slash; `allow_origins` is compared with `in`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Iterator, List, Optional, Tuple
 
 DEFAULT_PORTS = {"https": "443", "http": "80"}
 # Hosts with nothing in common: a regex matching all of them matches any site.
@@ -100,6 +100,8 @@ class _Token:
     kind: str  # lit | any | class | quant | open | close | alt | anchor | escclass
     text: str
     dotty: bool = False  # can match "."
+    start: int = 0  # where it is written in the pattern
+    end: int = 0
 
 
 def _tokens(pattern: str) -> List[_Token]:
@@ -107,6 +109,7 @@ def _tokens(pattern: str) -> List[_Token]:
     i = 0
     n = len(pattern)
     while i < n:
+        start = i
         c = pattern[i]
         if c == "\\" and i + 1 < n:
             e = pattern[i + 1]
@@ -165,6 +168,7 @@ def _tokens(pattern: str) -> List[_Token]:
         else:
             tokens.append(_Token("lit", c))
             i += 1
+        tokens[-1] = replace(tokens[-1], start=start, end=i)
     return tokens
 
 
@@ -186,8 +190,43 @@ def permissive_regex(pattern: str) -> List[str]:
     an unescaped `.`, or a repeated wildcard (`.*`, `.+`, `[^/]+`) that is
     not followed by a literal `\\.` (so `https://.*example\\.com` matches
     `https://evilexample.com`). Anchors are not needed: Starlette uses fullmatch."""
+    return [problem for problem, *_ in _host_holes(pattern)]
+
+
+# a wildcard before a domain stands for whole subdomain labels; one at the end for a port
+LABELS = r"(?:[a-z0-9-]+\.)*"
+PORT = r"(?::[0-9]+)?"
+
+
+def narrowed_regex(pattern: str) -> Optional[str]:
+    """FAC105's rewrite: unescaped dots in the host escaped, a wildcard before a
+    domain turned into subdomain labels, a trailing one into an optional port.
+    None when the result would still match other sites or does not compile."""
+    edits = []
+    for _, start, end, follower in _host_holes(pattern):
+        if end - start == 1 and pattern[start] == ".":
+            edits.append((start, end, r"\."))
+        elif follower is not None and follower.kind == "lit" and follower.text not in (":", "/", "."):
+            edits.append((start, end, LABELS))
+        elif follower is None or follower.kind == "anchor":
+            edits.append((start, end, PORT))
+        else:
+            return None
+    narrowed = pattern
+    for start, end, text in sorted(edits, reverse=True):
+        narrowed = narrowed[:start] + text + narrowed[end:]
+    try:
+        re.compile(narrowed)
+    except re.error:
+        return None
+    if narrowed == pattern or permissive_regex(narrowed) or matches_every_origin(narrowed):
+        return None
+    return narrowed
+
+
+def _host_holes(pattern: str) -> Iterator[Tuple[str, int, int, Optional[_Token]]]:
+    """(problem, start, end, next token) for each hole in the host part."""
     tokens = _tokens(pattern)
-    problems: List[str] = []
     has_scheme = "://" in pattern or ":\\/\\/" in pattern
     in_host = not has_scheme
     depth = 0
@@ -216,11 +255,10 @@ def permissive_regex(pattern: str) -> List[str]:
             follower = tokens[j] if j < len(tokens) else None
             if _repeats(quant):
                 if not (follower is not None and follower.kind == "lit" and follower.text == "."):
-                    shown = tok.text + quant
-                    problems.append(f"`{shown}` in the host is not followed by `\\.`, so it also matches other domains")
+                    problem = f"`{tok.text + quant}` in the host is not followed by `\\.`, so it also matches other domains"
+                    yield problem, tok.start, tokens[j - 1].end, follower
             elif tok.kind == "any":
-                problems.append("an unescaped `.` in the host matches any character")
+                yield "an unescaped `.` in the host matches any character", tok.start, tok.end, follower
             i = j
             continue
         i += 1
-    return problems

@@ -242,12 +242,21 @@ class SessionModel:
         return None
 
     def decorated_with(self, func: ast.AST, qualnames) -> bool:
+        return self.decorator(func, qualnames) is not None
+
+    def decorator(self, func: ast.AST, qualnames) -> Optional[Tuple[ast.expr, str]]:
+        """The decorator of `func` whose qualified name is one of `qualnames`, and that name."""
         scope = self.model.scope_of[id(func)].parent or self.model.scope
         for decorator in func.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if self.model.qualname(target, scope) in qualnames:
-                return True
-        return False
+            qualname = self.model.qualname(target, scope)
+            if qualname in qualnames:
+                return decorator, qualname
+        return None
+
+    def used_only_through_depends(self, name: str) -> bool:
+        """Is `name` read in this module only as the target of Depends(...)?"""
+        return name not in self._other_uses
 
     def yield_dependencies(self) -> List[ast.AST]:
         """Generator dependencies: used through Depends, or shaped like one (a

@@ -6,7 +6,7 @@ import textwrap
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from flake8_fastapi_cors.model import ModuleModel
-from flake8_fastapi_cors.model.origins import matches_every_origin, origin_problem, permissive_regex
+from flake8_fastapi_cors.model.origins import matches_every_origin, narrowed_regex, origin_problem, permissive_regex
 from flake8_fastapi_cors.model.values import (
     CODE,
     ENV,
@@ -25,7 +25,7 @@ from flake8_fastapi_cors.model.values import (
     unset,
 )
 from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
-from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule
 
 Report = Tuple[ast.AST, Dict[str, str]]
 MARKERS = ("CORSMiddleware",)  # where, and the values for the rule's message
@@ -257,7 +257,34 @@ def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Itera
         if found is None:
             continue
         node, what = found
-        yield node, {"what": what, "env": options_.origins_env}
+        yield node, {"what": what, "env": options_.origins_env}, _without_wildcard(config, options_)
+
+
+def _without_wildcard(config: CorsConfig, options_: Options) -> Optional[Fix]:
+    """FAC101's fix: origins from the environment, empty until configured; a
+    wildcard in an environment default is dropped, a settings default emptied."""
+    setting = config.get("allow_origins")
+    if setting is None:
+        return None
+    value = definite(setting.value)
+    env = options_.origins_env
+    if isinstance(value, Const) and value.where == CODE and string_of(value):
+        return fix("env-origins", value.node, env=env, default="")
+    if isinstance(value, Seq) and value.literal is not None and not value.open and not value.added:
+        if value.where == CODE:
+            return fix("env-origins", value.literal, env=env, default="")
+        if value.where == SETTINGS and isinstance(value.literal, ast.List):
+            return fix("empty-list", value.literal)
+    for item in _string_items(value):
+        default = item.node
+        if item.where == ENV and item.value in ("*", "null") and _is_string(default):
+            kept = [p for p in default.value.split(",") if p.strip() not in ("*", "null")]
+            return fix("set-string", default, expect=default.value, value=",".join(kept))
+    return None
+
+
+def _is_string(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 # ---------------------------------------------------------------------------
@@ -387,15 +414,16 @@ def hardcoded_origins(model: ModuleModel, options_: Options) -> Iterator[Report]
         setting = config.settings.get("allow_origins")
         if setting is None:
             continue
-        for literal, origins in _code_literals(setting.value):
-            yield literal, {"origins": _shown(origins), "env": options_.origins_env, "joined": ",".join(origins)}
+        for literal, origins, fix_ in _code_literals(setting.value, options_.origins_env):
+            yield literal, {"origins": _shown(origins), "env": options_.origins_env, "joined": ",".join(origins)}, fix_
 
 
-def _code_literals(value: Value) -> Iterator[Tuple[ast.AST, List[str]]]:
-    """Literal origin collections written in code (not configuration defaults)."""
+def _code_literals(value: Value, env: str) -> Iterator[Tuple[ast.AST, List[str], Optional[Fix]]]:
+    """Literal origin collections written in code (not configuration defaults),
+    with the fix that moves them into an environment default."""
     for option in options(value):
-        parts = option.parts if isinstance(option, Concat) else (option,)
-        for part in parts:
+        in_sum = isinstance(option, Concat)
+        for part in option.parts if in_sum else (option,):
             for part_option in options(part):
                 if not isinstance(part_option, Seq) or part_option.where != CODE or part_option.literal is None:
                     continue
@@ -405,7 +433,18 @@ def _code_literals(value: Value) -> Iterator[Tuple[ast.AST, List[str]]]:
                     continue
                 concrete = [t for t in texts if t and t not in ("null",)]
                 if concrete:
-                    yield part_option.literal, concrete
+                    yield part_option.literal, concrete, _origins_from_env(part_option, own, in_sum, env)
+
+
+def _origins_from_env(seq: Seq, own: List[Value], in_sum: bool, env: str) -> Optional[Fix]:
+    """FAC103's fix, when every item is a string known here and the list can
+    become a list comprehension (a tuple added to a tuple cannot)."""
+    texts = [string_of(i) if i.where == CODE else None for i in own]
+    if seq.added or seq.open or any(t is None or "," in t for t in texts):
+        return None
+    if in_sum and not isinstance(seq.literal, ast.List):
+        return None
+    return fix("env-origins", seq.literal, env=env, default=",".join(texts))
 
 
 def _shown(origins: List[str]) -> str:
@@ -479,7 +518,11 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
                 if problem.suggested_regex
                 else 'write it as the browser sends it: "scheme://host[:port]"'
             )
-            yield item.node, {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
+            fields = {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
+            if problem.fixed and _is_string(item.node):
+                yield item.node, fields, fix("normalise-origins", item.node, expect=item.value)
+            else:
+                yield item.node, fields
 
 
 # ---------------------------------------------------------------------------
@@ -541,7 +584,10 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
             continue  # a wildcard, not an accident: FAC101 with credentials, FAC102 without
         problems = permissive_regex(pattern)
         if problems:
-            yield node, {"pattern": pattern, "problem": problems[0]}
+            narrowed = narrowed_regex(pattern)
+            fixable = narrowed is not None and _is_string(node) and node.value == pattern
+            fix_ = fix("narrow-regex", node, expect=pattern, value=narrowed) if fixable else None
+            yield node, {"pattern": pattern, "problem": problems[0]}, fix_
 
 
 # ---------------------------------------------------------------------------
@@ -601,8 +647,21 @@ def string_instead_of_list(model: ModuleModel, options_: Options) -> Iterator[Re
             for option in options(setting.value):
                 problem = _string_problem(name, option)
                 if problem:
-                    yield setting.expr, problem
+                    yield setting.expr, problem, _as_list(option, setting.expr)
                     break
+
+
+def _as_list(value: Value, expr: ast.expr) -> Optional[Fix]:
+    """FAC106's fix: a generator becomes a list, a literal string the list of its
+    comma-separated items, a string known only at run time is split."""
+    if isinstance(value, Generator):
+        return fix("listify", expr) if isinstance(expr, (ast.GeneratorExp, ast.Call)) else None
+    text = string_of(value)
+    if _is_string(expr):
+        return fix("string-to-list", expr, items=tuple(p.strip() for p in text.split(",") if p.strip()))
+    if isinstance(expr, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+        return fix("wrap-in-list" if text is not None and "," not in text else "split-string", expr)
+    return None
 
 
 def _string_problem(name: str, value: Value) -> Optional[dict]:
@@ -828,8 +887,38 @@ def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report
                     if cors.how == "add"
                     else "put Middleware(CORSMiddleware, ...) first in the list"
                 )
-                yield cors.cors.call, {"names": ", ".join(dict.fromkeys(e.label for e in outside)), "remedy": remedy}
+                fields = {"names": ", ".join(dict.fromkeys(e.label for e in outside)), "remedy": remedy}
+                yield cors.cors.call, fields, _outermost(app, cors, outside)
                 break
+
+
+def _outermost(app, cors, outside) -> Optional[Fix]:
+    """FAC107's fix: move the CORS registration to the outermost place of its
+    block: after the last `add_middleware` there, or first in its list."""
+    if any(e.app is not app for e in outside):
+        return None  # an enclosing app's middleware
+    if cors.how == "list":
+        if all(e.how == "list" and e.group == cors.group for e in outside):
+            call = cors.cors.call
+            return fix("move-first", call, entry=(call.lineno, call.col_offset, call.end_lineno, call.end_col_offset))
+        return None
+    if cors.how != "add" or cors.site.decorates is not None:
+        return None
+    same_block = [
+        e for e in app.middleware
+        if e is not cors and e.how == "add" and e.site.scope is cors.site.scope and e.site.path == cors.site.path
+    ]
+    if not all(any(e is s for s in same_block) for e in outside):
+        return None
+    statement = cors.site.stmt
+    anchor = max((e.site.stmt for e in same_block), key=lambda s: (s.end_lineno, s.end_col_offset))
+    if (anchor.lineno, anchor.col_offset) <= (statement.lineno, statement.col_offset):
+        return None
+    spans = {
+        "statement": (statement.lineno, statement.col_offset, statement.end_lineno, statement.end_col_offset),
+        "anchor": (anchor.lineno, anchor.col_offset, anchor.end_lineno, anchor.end_col_offset),
+    }
+    return Fix("move-after", spans["statement"][:2] + spans["anchor"][2:], tuple(sorted(spans.items())))
 
 
 def _short_circuits(entry, options_: Options) -> bool:
@@ -923,7 +1012,21 @@ def missing_allowed_methods(model: ModuleModel, options_: Options) -> Iterator[R
             used.update(m for m in route.methods if m in PREFLIGHTED_METHODS)
         missing = sorted(used - allowed)
         if missing:
-            yield (setting.expr or config.call), {"methods": ", ".join(missing)}
+            yield (setting.expr or config.call), {"methods": ", ".join(missing)}, _with_methods(config, setting, missing)
+
+
+def _with_methods(config: CorsConfig, setting: Setting, missing: List[str]) -> Optional[Fix]:
+    """FAC108's fix: add the missing methods to the literal list, or pass
+    `allow_methods` with Starlette's default GET and the missing ones."""
+    if setting.expr is None:
+        if isinstance(config.call, ast.Call):
+            methods = ", ".join(f'"{m}"' for m in ["GET", *missing])
+            return fix("add-keyword", config.call, name="allow_methods", value=f"[{methods}]")
+        return None
+    value = definite(setting.value)
+    if isinstance(value, Seq) and value.where == CODE and value.literal is not None and not value.open and not value.added:
+        return fix("append-strings", value.literal, items=tuple(missing))
+    return None
 
 
 def _allows_some_origin(config: CorsConfig) -> bool:
@@ -991,7 +1094,11 @@ def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
     for config in _configs(model):
         for item in _listed_strings(config, "allow_methods"):
             if item.value != item.value.upper():
-                yield item.node, {"entry": item.value, "upper": item.value.upper()}
+                fields = {"entry": item.value, "upper": item.value.upper()}
+                if _is_string(item.node):
+                    yield item.node, fields, fix("upper-string", item.node, expect=item.value)
+                else:
+                    yield item.node, fields
 
 
 # ---------------------------------------------------------------------------

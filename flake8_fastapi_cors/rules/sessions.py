@@ -11,7 +11,7 @@ from flake8_fastapi_cors.model.resolve import SCOPED_SESSIONS
 from flake8_fastapi_cors.model.scopes import own_nodes
 from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session
 from flake8_fastapi_cors.model.values import SessionFactory
-from flake8_fastapi_cors.registry import SAFE, UNSAFE, Options, rule
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule
 
 Report = Tuple[ast.AST, Dict[str, str]]
 MARKERS = ("Session", "sessionmaker", "scoped_session")
@@ -274,7 +274,8 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
         for node in yields:
             value = facts.session_value(node.value, scope) if node.value is not None else None
             if isinstance(node.value, ast.Call) and is_new_session(value) and not _closed_by_finally(func, None, node, facts):
-                yield node, {"name": "the yielded session", "close": f"{ast.unparse(node.value)}.close()"}
+                fields = {"name": "the yielded session", "close": f"{ast.unparse(node.value)}.close()"}
+                yield node, fields, _close_in_finally(func, node, None, value)
         for created in facts.created_sessions(func):
             if created.in_with:
                 continue
@@ -287,7 +288,16 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
                 ):
                     continue
                 close = f"await {created.name}.close()" if created.value.is_async else f"{created.name}.close()"
-                yield node, {"name": created.name, "close": close}
+                yield node, {"name": created.name, "close": close}, _close_in_finally(func, node, created.name, created.value)
+
+
+def _span(node: ast.AST) -> Tuple[int, int, int, int]:
+    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
+
+
+def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], value) -> Fix:
+    """FAC202's fix: the yield (and what follows it up to the close) in `try`, the close in `finally`."""
+    return fix("close-in-finally", func, name=name, is_async=value.is_async, **{"yield": _span(yield_)})
 
 
 # ---------------------------------------------------------------------------
@@ -359,9 +369,15 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
                 continue
             value = node.value
             if isinstance(value, ast.Name) and value.id in made:
-                yield node, {}
+                created = next(c for c in facts.created_sessions(func) if c.name == value.id)
+                yield node, {}, _yield_instead(func, node, value.id, created.value.is_async)
             elif isinstance(value, ast.Call) and is_new_session(facts.session_value(value, scope)):
-                yield node, {}
+                yield node, {}, _yield_instead(func, node, None, facts.session_value(value, scope).is_async)
+
+
+def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_async: bool) -> Fix:
+    """FAC203's fix: `return db` becomes `try: yield db / finally: db.close()`."""
+    return fix("return-to-yield", func, name=name, is_async=is_async, **{"return": _span(node)})
 
 
 # ---------------------------------------------------------------------------
@@ -432,9 +448,23 @@ def contextmanager_dependency(model: ModuleModel, options_: Options) -> Iterator
         if found is None:
             continue
         func, home = found
-        if home.sessions(options_.session_factories).decorated_with(func, CONTEXT_MANAGERS):
+        home_facts = home.sessions(options_.session_factories)
+        found_decorator = home_facts.decorator(func, CONTEXT_MANAGERS)
+        if found_decorator is not None:
             decorator = "asynccontextmanager" if isinstance(func, ast.AsyncFunctionDef) else "contextmanager"
-            yield call, {"name": func.name, "decorator": decorator}
+            fix_ = None
+            if home is model and facts.used_only_through_depends(func.name):
+                fix_ = _drop_decorator(*found_decorator)
+            yield call, {"name": func.name, "decorator": decorator}, fix_
+
+
+def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
+    """FAC204's fix: remove the decorator, and its import if nothing else uses it."""
+    module, obj = qualname.rsplit(".", 1)
+    if isinstance(node, ast.Name):
+        asname = node.id if node.id != obj else None
+        return fix("drop-decorator", node, module=module, obj=obj, asname=asname)
+    return fix("drop-decorator", node, module=module, obj=None, asname=None)
 
 
 # ---------------------------------------------------------------------------
@@ -508,7 +538,7 @@ def swallowed_exception_in_dependency(model: ModuleModel, options_: Options) -> 
                 continue
             for handler in node.handlers:
                 if not any(isinstance(n, ast.Raise) for stmt in handler.body for n in ast.walk(stmt)):
-                    yield handler, {}
+                    yield handler, {}, fix("reraise", handler)
 
 
 # ---------------------------------------------------------------------------
@@ -586,7 +616,8 @@ def unawaited_async_close(model: ModuleModel, options_: Options) -> Iterator[Rep
         if isinstance(value, SessionFactory) and not value.scoped:
             continue  # a sessionmaker has no close(); a scoped registry passes it on
         if is_async:
-            yield call, {"call": ast.unparse(call)}
+            in_async = isinstance(site.scope.node, ast.AsyncFunctionDef)
+            yield call, {"call": ast.unparse(call)}, fix("await", call) if in_async else None
 
 
 # ---------------------------------------------------------------------------
@@ -713,7 +744,9 @@ def handler_session_not_closed(model: ModuleModel, options_: Options) -> Iterato
                 continue
             if _finally_closes(func, created):
                 continue
-            yield created.node, {"name": created.name, "call": ast.unparse(created.node.value)}
+            fields = {"name": created.name, "call": ast.unparse(created.node.value)}
+            data = {"assign": _span(created.node), "name": created.name, "is_async": created.value.is_async}
+            yield created.node, fields, fix("with-session", func, **data)
 
 
 def _finally_closes(func: ast.AST, created) -> bool:

@@ -1,0 +1,217 @@
+"""Apply the fixes that findings carry: bytes in, bytes out.
+
+Each pass re-checks the text with the same rules as the flake8 plugin, picks
+the fixable findings that `# noqa` does not silence, and applies those whose
+targets do not overlap (innermost first) with libcst. Overlapping fixes wait
+for the next pass, so they never corrupt each other; passes repeat until no
+fixable finding is left or nothing changes (at most MAX_PASSES). A pass whose
+output does not parse is discarded and reported.
+
+Writing is atomic (a temporary file in the same directory, then os.replace),
+keeps the file's permissions, follows symlinks, and refuses a file that changed
+on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding, Options, all_rules
+from flake8_fastapi_cors.source import InputError, check_source, decode, parse, read_bytes, source_lines
+
+MAX_PASSES = 10
+
+
+@dataclass
+class FixResult:
+    data: bytes  # the fixed bytes; the input itself when nothing changed
+    fixed: int = 0  # findings whose fix was applied
+    remaining: List[Finding] = field(default_factory=list)  # findings after fixing
+
+    def unsafe_available(self) -> List[Finding]:
+        return [f for f in self.remaining if f.fix is not None and RULES[f.code].fix == UNSAFE]
+
+
+def applicable(finding: Finding, unsafe: bool) -> bool:
+    safety = RULES[finding.code].fix
+    return finding.fix is not None and (safety == SAFE or (unsafe and safety == UNSAFE))
+
+
+def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], unsafe: bool = False) -> FixResult:
+    """Fix `data` (the bytes of `path`); InputError when it cannot be read or a
+    fix goes wrong (the caller then leaves the file as it was)."""
+    all_rules()
+    text = decode(data, path)
+    found = check_source(path, data, text, options, codes)
+    fixed = 0
+    for _ in range(MAX_PASSES):
+        todo = [f for f in found if applicable(f, unsafe)]
+        if not todo:
+            break
+        new_data, applied = _apply_once(path, data, text, todo)
+        if new_data == data:
+            break
+        try:
+            parse(path, new_data)
+        except InputError as error:
+            codes_ = ", ".join(sorted({f.code for f in todo}))
+            raise InputError(f"{path}: fixing {codes_} produced invalid code ({error}); file left unchanged, please report this as a bug") from None
+        data, text = new_data, decode(new_data, path)
+        found = check_source(path, data, text, options, codes)
+        fixed += applied
+    return FixResult(data, fixed, found)
+
+
+def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple[bytes, int]:
+    """One pass: apply the non-overlapping fixes of `todo`; (new bytes, findings fixed)."""
+    import libcst as cst
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from flake8_fastapi_cors.fixers import FixContext, NoFix, load
+
+    fixers = load()
+    try:
+        module = cst.parse_module(data)
+    except Exception as error:  # libcst's ParserSyntaxError, or a grammar it does not know
+        raise InputError(f"{path}: cannot fix: libcst cannot parse this file ({type(error).__name__})") from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    lines = source_lines(text)
+
+    def to_chars(line: int, col: int) -> Tuple[int, int]:
+        if 1 <= line <= len(lines):
+            return line, len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+        return line, col
+
+    context = FixContext(wrapper.module, positions, to_chars)
+    candidates: Dict[tuple, list] = {}
+    plan: Dict[int, list] = {}  # id(node) -> [fixer, Fix, findings]
+    taken: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
+    for finding in sorted(todo, key=_size):
+        types, fn, exact = fixers[finding.fix.kind]
+        if types not in candidates:
+            candidates[types] = [(n, r) for n, r in positions.items() if isinstance(n, types)]
+        node = _innermost(candidates[types], context.chars(finding.fix.span), exact, lines)
+        if node is None:
+            continue
+        entry = plan.get(id(node))
+        if entry is not None:
+            if entry[1].kind == finding.fix.kind:
+                entry[2].append(finding)
+            continue
+        where = positions[node]
+        start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+        if any(not (end <= s or e <= start) for s, e in taken):
+            continue  # overlaps a fix of this pass: next pass
+        taken.append((start, end))
+        plan[id(node)] = [fn, finding.fix, [finding]]
+
+    applied = []
+
+    class Apply(cst.CSTTransformer):
+        def on_leave(self, original, updated):
+            entry = plan.get(id(original))
+            if entry is None:
+                return updated
+            fn, fix_, findings_ = entry
+            try:
+                # targets never nest within one pass, so `original` has no pending changes
+                replacement = fn(original, dict(fix_.data), context)
+            except NoFix:
+                return updated
+            applied.extend(findings_)
+            return replacement
+
+    new = wrapper.module.visit(Apply())
+    scratch = context.codemod.scratch
+    if scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        new = AddImportsVisitor(context.codemod).transform_module(new)
+    if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        new = RemoveImportsVisitor(context.codemod).transform_module(new)
+    return new.bytes, len(applied)
+
+
+def _size(finding: Finding) -> Tuple[int, int]:
+    line, col, end_line, end_col = finding.fix.span
+    return end_line - line, end_col - col if end_line == line else end_col
+
+
+def _innermost(candidates, span, exact: bool, lines: Sequence[str]):
+    """The node whose source is `span` (exact; the ast counts parentheses that
+    libcst keeps outside a node), or the innermost one around it."""
+    start, end = span
+    best = None
+    best_key = None
+    for node, where in candidates:
+        node_start = (where.start.line, where.start.column)
+        node_end = (where.end.line, where.end.column)
+        if exact:
+            fits = (
+                start <= node_start
+                and node_end <= end
+                and _only(lines, start, node_start, "(")
+                and _only(lines, node_end, end, ")")
+            )
+            key = (-node_start[0], -node_start[1], node_end)  # the outermost that fits
+        else:
+            fits = node_start <= start and end <= node_end
+            key = (node_start, (-node_end[0], -node_end[1]))  # the innermost around
+        if fits and (best_key is None or key > best_key):
+            best, best_key = node, key
+    return best
+
+
+def _only(lines: Sequence[str], start: Tuple[int, int], end: Tuple[int, int], bracket: str) -> bool:
+    """Is the source between two positions only `bracket`s, whitespace and line breaks?"""
+    if start == end:
+        return True
+    parts = []
+    for number in range(start[0], end[0] + 1):
+        line = lines[number - 1] if 1 <= number <= len(lines) else ""
+        first = start[1] if number == start[0] else 0
+        last = end[1] if number == end[0] else len(line)
+        parts.append(line[first:last])
+    return all(c == bracket or c.isspace() or c == "\\" for c in "".join(parts))
+
+
+# -- writing -----------------------------------------------------------------
+
+
+def write_atomic(path: str, expected: bytes, data: bytes) -> None:
+    """Replace the file at `path` (through symlinks) by `data`, if it still holds
+    `expected`: a temporary file in the same directory, then os.replace."""
+    real = os.path.realpath(path)
+    if read_bytes(real, path) != expected:
+        raise InputError(f"{path}: changed on disk while it was being fixed; not written")
+    if not os.access(real, os.W_OK):
+        raise InputError(f"{path}: file is read-only; not written")
+    mode = os.stat(real)
+    directory, name = os.path.split(real)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".fac-tmp")
+    except OSError as error:
+        raise InputError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(mode.st_mode))
+        try:
+            os.chown(temporary, mode.st_uid, mode.st_gid)
+        except (PermissionError, AttributeError):
+            pass  # only the owner or root may change ownership; the mode is what matters
+        os.replace(temporary, real)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise InputError(f"{path}: cannot write: {error.strerror or error}") from None
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

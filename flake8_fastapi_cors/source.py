@@ -1,0 +1,98 @@
+"""One file's text, from bytes to findings: reading, decoding, parsing,
+`# noqa`. Shared by the command line and the fixer so both see the same
+findings through the same rules as the flake8 plugin."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import sys
+import tokenize
+from typing import List, Optional, Sequence, Tuple
+
+from flake8_fastapi_cors.plugin import check_tree
+from flake8_fastapi_cors.registry import Finding, Options
+
+# flake8's own spelling: `# noqa`, `# noqa: FAC101`, `# NOQA:FAC101,FAC103`
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+CODE = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+# Python's own line breaks; str.splitlines also splits on form feeds and others
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class InputError(Exception):
+    """A file that could not be read, decoded or parsed; the message names the file."""
+
+
+def read_bytes(path: str, shown: Optional[str] = None) -> bytes:
+    """The bytes of a file, or of standard input for `-`."""
+    shown = shown or path
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except IsADirectoryError:
+        raise InputError(f"{shown}: is a directory") from None
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file or directory") from None
+    except PermissionError:
+        raise InputError(f"{shown}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"{shown}: cannot read: {error.strerror or error}") from None
+
+
+def decode(data: bytes, shown: str) -> str:
+    """The text of Python source bytes, by its encoding declaration or BOM."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise InputError(f"{shown}: cannot decode: {error}") from None
+
+
+def read_source(path: str, shown: Optional[str] = None) -> Tuple[bytes, str]:
+    """Bytes and decoded text of a file (or `-` for standard input); errors name
+    the file as `shown`."""
+    data = read_bytes(path, shown)
+    return data, decode(data, shown or path)
+
+
+def parse(path: str, data: bytes) -> ast.Module:
+    try:
+        return ast.parse(data, filename=path)
+    except SyntaxError as error:
+        where = f" (line {error.lineno})" if error.lineno else ""
+        raise InputError(f"{path}: cannot parse: {error.msg}{where}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error) or type(error).__name__
+        raise InputError(f"{path}: cannot parse: {reason}") from None
+
+
+def source_lines(text: str) -> List[str]:
+    """Lines numbered the way Python numbers them (1-based index = lineno - 1)."""
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
+    """flake8's `# noqa` semantics on the reported line."""
+    if not 1 <= finding.line <= len(lines):
+        return False
+    match = NOQA.search(lines[finding.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if not codes:
+        return True
+    return any(finding.code.upper().startswith(c.upper()) for c in CODE.findall(codes))
+
+
+def check_source(path: str, data: bytes, text: str, options: Options, codes: Sequence[str]) -> List[Finding]:
+    """Findings of the selected codes that no `# noqa` comment silences."""
+    tree = parse(path, data)
+    lines = source_lines(text)
+    return [f for f in check_tree(tree, path, options, lines, codes) if not suppressed(f, lines)]
