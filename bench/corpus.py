@@ -415,9 +415,12 @@ def _pip_target_args(filename: str) -> list[str]:
         return ["--no-binary=:all:", "--python-version", TARGET_PYTHON]
     args = [
         "--only-binary=:all:",
-        "--python-version", TARGET_PYTHON,
-        "--implementation", "cp",
-        "--abi", f"cp{py_nodot}",
+        "--python-version",
+        TARGET_PYTHON,
+        "--implementation",
+        "cp",
+        "--abi",
+        f"cp{py_nodot}",
     ]
     platform_tag = filename[: -len(".whl")].split("-")[-1]
     if platform_tag != "any":
@@ -433,17 +436,23 @@ def _download(pkg: Package, dist: Path) -> None:
     try:
         requirement = work / "requirement.txt"
         # The hash in the requirement makes pip choose exactly the pinned file.
-        requirement.write_text(
-            f"{pkg.name}=={pkg.version} --hash=sha256:{pkg.sha256}\n"
-        )
+        requirement.write_text(f"{pkg.name}=={pkg.version} --hash=sha256:{pkg.sha256}\n")
         out = work / "out"
         cmd = [
-            sys.executable, "-m", "pip", "download",
-            "--no-deps", "--no-input", "--disable-pip-version-check",
-            "--progress-bar", "off",
-            "--dest", str(out),
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "--dest",
+            str(out),
             *_pip_target_args(pkg.filename),
-            "-r", str(requirement),
+            "-r",
+            str(requirement),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -456,10 +465,7 @@ def _download(pkg: Package, dist: Path) -> None:
             raise CorpusError(f"expected {pkg.filename}, pip downloaded {got}")
         actual = sha256_of(artifact)
         if actual != pkg.sha256:
-            raise CorpusError(
-                f"sha256 mismatch for {pkg.filename}: "
-                f"expected {pkg.sha256}, got {actual}"
-            )
+            raise CorpusError(f"sha256 mismatch for {pkg.filename}: " f"expected {pkg.sha256}, got {actual}")
         os.replace(artifact, dist / pkg.filename)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -601,8 +607,9 @@ def corpus_files(cache: str | os.PathLike[str] | None = None) -> list[Path]:
     return sorted(files)
 
 
-def grep(pattern: str, cache: str | os.PathLike[str] | None = None,
-         ignore_case: bool = False) -> list[tuple[Path, list[tuple[int, str]]]]:
+def grep(
+    pattern: str, cache: str | os.PathLike[str] | None = None, ignore_case: bool = False
+) -> list[tuple[Path, list[tuple[int, str]]]]:
     """Files whose text matches ``pattern`` (multi-line regex), with the hits."""
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     regex = re.compile(pattern, flags)
@@ -614,7 +621,7 @@ def grep(pattern: str, cache: str | os.PathLike[str] | None = None,
             lineno = text.count("\n", 0, match.start()) + 1
             start = text.rfind("\n", 0, match.start()) + 1
             end = text.find("\n", match.start())
-            hits.append((lineno, text[start:end if end != -1 else None]))
+            hits.append((lineno, text[start : end if end != -1 else None]))
         if hits:
             found.append((path, hits))
     return found
@@ -627,20 +634,18 @@ def grep(pattern: str, cache: str | os.PathLike[str] | None = None,
 def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--cache", metavar="DIR",
+        "--cache",
+        metavar="DIR",
         help=f"cache directory (default: ${CACHE_ENV} or {DEFAULT_CACHE})",
     )
-    parser = argparse.ArgumentParser(
-        description="Pinned corpus of FastAPI / Starlette projects from PyPI."
-    )
+    parser = argparse.ArgumentParser(description="Pinned corpus of FastAPI / Starlette projects from PyPI.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", parents=[common], help="download, verify and unpack")
     p_fetch.add_argument("--jobs", "-j", type=int, default=3, help="parallel downloads")
     sub.add_parser("list", parents=[common], help="print every .py file of the corpus")
     p_grep = sub.add_parser("grep", parents=[common], help="print files matching a regex")
     p_grep.add_argument("pattern", help="Python regex, matched against whole files")
-    p_grep.add_argument("-n", "--line-numbers", action="store_true",
-                        help="print each match as path:line: text")
+    p_grep.add_argument("-n", "--line-numbers", action="store_true", help="print each match as path:line: text")
     p_grep.add_argument("-i", "--ignore-case", action="store_true")
     args = parser.parse_args(argv)
 

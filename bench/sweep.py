@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corpus import CorpusError, corpus_files  # noqa: E402
 
-from flake8_fastapi_cors.cli import InputError, parse, read_source  # noqa: E402
+from flake8_fastapi_cors.source import InputError, parse, read_source  # noqa: E402
 from flake8_fastapi_cors.plugin import check_tree, relevant  # noqa: E402
 from flake8_fastapi_cors.registry import Options, all_rules  # noqa: E402
 

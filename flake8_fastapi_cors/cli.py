@@ -1,25 +1,21 @@
-"""`flake8-fastapi-cors [PATH ...]`: check files without going through flake8.
+"""`flake8-fastapi-cors [PATH ...]`: check files, and with `--fix` rewrite them.
 
-Exit status: 0 when nothing is found, 1 when findings remain, 2 for usage
-errors and for input that could not be read or parsed.
+Exit status: 0 when no finding remains, 1 when findings remain, 2 for usage
+errors and for input that could not be read, parsed or written.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
+import difflib
 import fnmatch
-import io
 import os
-import re
 import sys
-import tokenize
-from dataclasses import dataclass
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from flake8_fastapi_cors import __version__
-from flake8_fastapi_cors.plugin import check_tree
-from flake8_fastapi_cors.registry import Finding, Options, all_rules, opt_in_codes
+from flake8_fastapi_cors.registry import RULES, UNSAFE, Finding, Options, all_rules, opt_in_codes
+from flake8_fastapi_cors.source import InputError, check_source, read_source
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -39,76 +35,17 @@ DEFAULT_EXCLUDES = (
     "dist",
     "*.egg-info",
 )
-# flake8's own spelling: `# noqa`, `# noqa: FAC101`, `# NOQA:FAC101,FAC103`
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-CODE = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
-
-
-class InputError(Exception):
-    """A file that could not be read or parsed; the message names the file."""
-
-
-@dataclass
-class Result:
-    path: str
-    findings: List[Finding]
-
-
-def read_source(path: str, shown: Optional[str] = None) -> Tuple[bytes, str]:
-    """Bytes and decoded text of a file (or `-` for standard input); errors name
-    the file as `shown`."""
-    shown = shown or path
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except IsADirectoryError:
-        raise InputError(f"{shown}: is a directory") from None
-    except FileNotFoundError:
-        raise InputError(f"{shown}: no such file or directory") from None
-    except PermissionError:
-        raise InputError(f"{shown}: permission denied") from None
-    except OSError as error:
-        raise InputError(f"{shown}: cannot read: {error.strerror or error}") from None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
-        raise InputError(f"{shown}: cannot decode: {error}") from None
-    return data, text
-
-
-def parse(path: str, data: bytes) -> ast.Module:
-    try:
-        return ast.parse(data, filename=path)
-    except SyntaxError as error:
-        where = f" (line {error.lineno})" if error.lineno else ""
-        raise InputError(f"{path}: cannot parse: {error.msg}{where}") from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error) or type(error).__name__
-        raise InputError(f"{path}: cannot parse: {reason}") from None
-
-
-def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
-    """flake8's `# noqa` semantics on the reported line."""
-    if not 1 <= finding.line <= len(lines):
-        return False
-    match = NOQA.search(lines[finding.line - 1])
-    if match is None:
-        return False
-    codes = match.group("codes")
-    if not codes:
-        return True
-    return any(finding.code.upper().startswith(c.upper()) for c in CODE.findall(codes))
-
-
-def check_source(path: str, data: bytes, text: str, options: Options, codes: Sequence[str]) -> Result:
-    tree = parse(path, data)
-    lines = text.splitlines()
-    found = check_tree(tree, path, options, lines, codes)
-    return Result(path, [f for f in found if not suppressed(f, lines)])
+CONFIG_TABLE = "flake8-fastapi-cors"
+LIST_OPTIONS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "exclude",
+    "fastapi-cors-short-circuit-middleware",
+    "fastapi-cors-pass-through-middleware",
+    "fastapi-cors-session-factories",
+)
+CONFIG_OPTIONS = (*LIST_OPTIONS, "fastapi-cors-origins-env", "unsafe-fixes")
 
 
 def iter_python_files(paths: Iterable[str], excludes: Sequence[str]) -> Iterator[str]:
@@ -145,91 +82,224 @@ def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore
     return codes
 
 
-def _codes(value: str) -> List[str]:
-    return [c.strip().upper() for c in value.split(",") if c.strip()]
+def _items(value: str) -> List[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+class UsageError(Exception):
+    pass
+
+
+def find_config(start: str) -> Optional[str]:
+    """The nearest pyproject.toml at or above `start`."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def load_config(path: Optional[str]) -> Dict[str, object]:
+    """`[tool.flake8-fastapi-cors]` of a pyproject.toml, with the plugin's option
+    names (`-` or `_`); lists may be TOML arrays or comma-separated strings."""
+    if path is None:
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python < 3.11
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle).get("tool", {}).get(CONFIG_TABLE, {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise UsageError(f"{path}: cannot read configuration: {error}") from None
+    config: Dict[str, object] = {}
+    for key, value in table.items():
+        name = key.replace("_", "-")
+        if name not in CONFIG_OPTIONS:
+            known = ", ".join(CONFIG_OPTIONS)
+            raise UsageError(f"{path}: unknown option {key!r} in [tool.{CONFIG_TABLE}] (known: {known})")
+        if name in LIST_OPTIONS:
+            if isinstance(value, str):
+                value = _items(value)
+            elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise UsageError(f"{path}: {key} must be a string or a list of strings")
+            if name in ("select", "extend-select", "ignore"):
+                value = [v.strip().upper() for v in value]
+        elif name == "unsafe-fixes" and not isinstance(value, bool):
+            raise UsageError(f"{path}: {key} must be true or false")
+        elif name == "fastapi-cors-origins-env" and not (isinstance(value, str) and value.isidentifier()):
+            raise UsageError(f"{path}: {key} must be an environment variable name")
+        config[name] = value
+    return config
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flake8-fastapi-cors",
-        description="Find CORS misconfiguration in FastAPI / Starlette code.",
+        description="Find (and fix) CORS misconfiguration and SQLAlchemy session leaks in FastAPI / Starlette code.",
+        epilog=f"Options can also be set in [tool.{CONFIG_TABLE}] of pyproject.toml, with the same names.",
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories ('-' reads standard input)")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes and write the files")
+    parser.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     parser.add_argument(
-        "--select",
-        type=_codes,
-        default=None,
-        help="comma-separated codes or prefixes to check (replaces the default set)",
+        "--select", type=_codes, default=None, help="codes or prefixes to check (replaces the default set)"
     )
-    parser.add_argument("--extend-select", type=_codes, default=[], help="codes to add, e.g. FAC102,FAC110")
-    parser.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to skip")
-    parser.add_argument(
-        "--exclude",
-        type=lambda v: [p for p in v.split(",") if p],
-        default=[],
-        help="comma-separated glob patterns to skip, added to the defaults",
-    )
+    parser.add_argument("--extend-select", type=_codes, default=None, help="codes to add, e.g. FAC102,FAC110")
+    parser.add_argument("--ignore", type=_codes, default=None, help="codes or prefixes to skip")
+    parser.add_argument("--exclude", type=_items, default=None, help="glob patterns to skip, added to the defaults")
     parser.add_argument("--stdin-display-name", default="stdin", help="name used for '-' in messages")
+    parser.add_argument("--config", default=None, help="pyproject.toml to read (default: the nearest one)")
     parser.add_argument(
         "--fastapi-cors-origins-env",
-        default=Options().origins_env,
-        help="environment variable for origins (default: %(default)s)",
+        default=None,
+        help="environment variable for origins (default: CORS_ALLOWED_ORIGINS)",
     )
     parser.add_argument(
         "--fastapi-cors-short-circuit-middleware",
-        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
-        default=(),
+        type=_items,
+        default=None,
         help="middleware class names that answer requests themselves",
     )
     parser.add_argument(
         "--fastapi-cors-pass-through-middleware",
-        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
-        default=(),
+        type=_items,
+        default=None,
         help="middleware class names that always pass requests on",
     )
     parser.add_argument(
         "--fastapi-cors-session-factories",
-        type=lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
-        default=(),
+        type=_items,
+        default=None,
         help="names of session factories the checker cannot see",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
+def _codes(value: str) -> List[str]:
+    return [c.upper() for c in _items(value)]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config or find_config(os.getcwd()))
+    except UsageError as error:
+        print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
+        return 2
+
+    def setting(name: str, default):
+        given = getattr(args, name.replace("-", "_"))
+        return given if given is not None else config.get(name, default)
+
+    select = setting("select", None)
+    extend_select, ignore = setting("extend-select", []), setting("ignore", [])
     known = {r.code for r in all_rules()}
-    for code in [*(args.select or ()), *args.extend_select, *args.ignore]:
+    for code in [*(select or ()), *extend_select, *ignore]:
         if not any(k.startswith(code) for k in known):
             print(f"flake8-fastapi-cors: error: unknown code or prefix {code!r}", file=sys.stderr)
             return 2
-    codes = selected_codes(args.select, args.extend_select, args.ignore)
+    codes = selected_codes(select, extend_select, ignore)
     options = Options(
-        origins_env=args.fastapi_cors_origins_env,
-        short_circuit_middleware=args.fastapi_cors_short_circuit_middleware,
-        pass_through_middleware=args.fastapi_cors_pass_through_middleware,
-        session_factories=args.fastapi_cors_session_factories,
-        opt_in=tuple(c for c in codes),
+        origins_env=setting("fastapi-cors-origins-env", Options().origins_env),
+        short_circuit_middleware=tuple(setting("fastapi-cors-short-circuit-middleware", ())),
+        pass_through_middleware=tuple(setting("fastapi-cors-pass-through-middleware", ())),
+        session_factories=tuple(setting("fastapi-cors-session-factories", ())),
+        opt_in=tuple(codes),
     )
-    excludes = (*DEFAULT_EXCLUDES, *args.exclude)
-    total = 0
-    failed = False
+    run = Run(args, options, codes, bool(setting("unsafe-fixes", False)))
+    excludes = (*DEFAULT_EXCLUDES, *(args.exclude or ()), *(config.get("exclude", ()) if args.exclude is None else ()))
     for path in iter_python_files(args.paths, excludes):
-        shown = args.stdin_display_name if path == "-" else path
+        run.file(path)
+    return run.finish()
+
+
+class Run:
+    """One invocation over many files: findings out, fixes written, counts kept."""
+
+    def __init__(self, args, options: Options, codes: List[str], unsafe: bool) -> None:
+        self.args, self.options, self.codes, self.unsafe = args, options, codes, unsafe
+        self.fixing = args.fix or args.diff
+        self.failed = False
+        self.found = self.fixed = 0
+        self.remaining: List[Finding] = []
+
+    def file(self, path: str) -> None:
+        shown = self.args.stdin_display_name if path == "-" else path
+        to_stdout = path == "-" and self.args.fix and not self.args.diff
         try:
             data, text = read_source(path, shown)
-            result = check_source(shown, data, text, options, codes)
+            if not self.fixing:
+                self.report(shown, check_source(shown, data, text, self.options, self.codes))
+                return
+            from flake8_fastapi_cors.fix import fix_source, write_atomic
+
+            result = fix_source(shown, data, self.options, self.codes, self.unsafe)
+            if self.args.diff:
+                self.print_diff(shown, text, result.data)
+            elif to_stdout:
+                sys.stdout.buffer.write(result.data)
+                sys.stdout.flush()
+            elif result.data != data:
+                write_atomic(path, data, result.data)
+            self.fixed += result.fixed
+            self.report(shown, result.remaining, sys.stderr if to_stdout else sys.stdout)
         except InputError as error:
             print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
-            failed = True
-            continue
-        for finding in result.findings:
-            print(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message}")
-        total += len(result.findings)
-    if failed:
-        return 2
-    return 1 if total else 0
+            if to_stdout:
+                sys.stdout.buffer.write(data if "data" in locals() else b"")
+            self.failed = True
+
+    def report(self, shown: str, findings: Iterable[Finding], out=None) -> None:
+        out = out or sys.stdout
+        for finding in findings:
+            print(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message}", file=out)
+            self.remaining.append(finding)
+
+    def print_diff(self, shown: str, text: str, new: bytes) -> None:
+        from flake8_fastapi_cors.source import decode
+
+        after = decode(new, shown)
+        if after != text:
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
+            )
+            sys.stdout.writelines(lines)
+
+    def finish(self) -> int:
+        print(self.summary(), file=sys.stderr) if self.fixed or self.remaining else None
+        if self.failed:
+            return 2
+        return 1 if self.remaining or (self.args.diff and self.fixed) else 0
+
+    def summary(self) -> str:
+        remaining = len(self.remaining)
+        fixable_safe = sum(1 for f in self.remaining if f.fix is not None and RULES[f.code].fix != UNSAFE)
+        unsafe = sorted({f.code for f in self.remaining if f.fix is not None and RULES[f.code].fix == UNSAFE})
+        unsafe_count = sum(1 for f in self.remaining if f.code in unsafe and f.fix is not None)
+        verb = "would be fixed" if self.args.diff else "fixed"
+        parts = [f"{self.fixed} {verb}"] if self.fixing else []
+        parts.append(f"{remaining} remaining" if self.fixing else f"{remaining} found")
+        line = ", ".join(parts)
+        hints = []
+        if not self.fixing and fixable_safe:
+            hints.append(f"{fixable_safe} fixable with --fix")
+        if unsafe_count and not self.unsafe:
+            hints.append(f"{unsafe_count} with an unsafe fix ({', '.join(unsafe)}): use --unsafe-fixes")
+        return f"flake8-fastapi-cors: {_plural(self.fixed + remaining if self.fixing else remaining)}: {line}" + (
+            f"; {'; '.join(hints)}" if hints else ""
+        )
+
+
+def _plural(count: int) -> str:
+    return f"{count} finding" + ("" if count == 1 else "s")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding, Options, all_rules
-from flake8_fastapi_cors.source import InputError, check_source, decode, parse, read_bytes, source_lines
+from flake8_fastapi_cors.source import InputError, check_source, decode, read_bytes, source_lines
 
 MAX_PASSES = 10
 
@@ -55,15 +55,28 @@ def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], u
         new_data, applied = _apply_once(path, data, text, todo)
         if new_data == data:
             break
-        try:
-            parse(path, new_data)
-        except InputError as error:
+        problem = _compile_error(path, new_data)
+        if problem is not None:
             codes_ = ", ".join(sorted({f.code for f in todo}))
-            raise InputError(f"{path}: fixing {codes_} produced invalid code ({error}); file left unchanged, please report this as a bug") from None
+            raise InputError(
+                f"{path}: fixing {codes_} produced invalid code ({problem}); file left unchanged, "
+                "please report this as a bug"
+            )
         data, text = new_data, decode(new_data, path)
         found = check_source(path, data, text, options, codes)
         fixed += applied
     return FixResult(data, fixed, found)
+
+
+def _compile_error(path: str, data: bytes) -> Optional[str]:
+    """Why `data` would not compile (syntax, `await` outside async, ...), or None."""
+    try:
+        compile(data, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return type(error).__name__
+    return None
 
 
 def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple[bytes, int]:

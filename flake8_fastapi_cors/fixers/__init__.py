@@ -124,8 +124,7 @@ def with_value(node: cst.SimpleString, value: str) -> cst.SimpleString:
 def env_list(env: str, default: str) -> str:
     """The comma-separated environment lookup the CORS fixes write."""
     return (
-        f"[o.strip() for o in os.getenv({string_literal(env)}, {string_literal(default)}).split(\",\") "
-        "if o.strip()]"
+        f'[o.strip() for o in os.getenv({string_literal(env)}, {string_literal(default)}).split(",") ' "if o.strip()]"
     )
 
 

@@ -124,7 +124,9 @@ def split_string(node: cst.BaseExpression, data: dict, context: FixContext) -> c
         and inner.args[0].keyword is None
         and inner.args[0].star == ""
     ):
-        inner = inner.with_changes(args=[inner.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT), cst.Arg(cst.SimpleString('""'))])
+        inner = inner.with_changes(
+            args=[inner.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT), cst.Arg(cst.SimpleString('""'))]
+        )
     return _keep_parens(node, context.expression(split_list(context.code(inner))))
 
 
@@ -138,8 +140,9 @@ def listify(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNode:
 
 @fixer("append-strings", *COLLECTIONS)
 def append_strings(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNode:
-    added = [cst.SimpleString(string_literal(i)) for i in data["items"]]
-    return node.with_changes(elements=_extend(list(node.elements), [cst.Element(a) for a in added]))
+    added = [cst.Element(cst.SimpleString(string_literal(i))) for i in data["items"]]
+    single_tuple = isinstance(node, cst.Tuple) and len(node.elements) == 1  # its comma is syntax, not style
+    return node.with_changes(elements=_extend(list(node.elements), added, keep_trailing=not single_tuple))
 
 
 @fixer("add-keyword", cst.Call)
@@ -156,19 +159,23 @@ def add_keyword(node: cst.Call, data: dict, context: FixContext) -> cst.CSTNode:
     return node.with_changes(args=_extend(list(node.args), [arg]))
 
 
-def _extend(existing: List, new: List) -> List:
+def _extend(existing: List, new: List, keep_trailing: bool = True) -> List:
     """`existing + new` for elements or arguments, following the existing commas:
     one per line stays one per line, a trailing comma stays."""
     if not existing:
         return new
     last = existing[-1]
-    trailing = last.comma if isinstance(last.comma, cst.Comma) else None
+    trailing = last.comma if isinstance(last.comma, cst.Comma) and keep_trailing else None
     multiline = trailing is not None and isinstance(trailing.whitespace_after, cst.ParenthesizedWhitespace)
     separator = trailing if multiline else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     items = existing[:-1] + [last.with_changes(comma=separator)]
     for index, item in enumerate(new):
         final = index == len(new) - 1
-        items.append(item.with_changes(comma=(trailing if trailing is not None else cst.MaybeSentinel.DEFAULT) if final else separator))
+        items.append(
+            item.with_changes(
+                comma=(trailing if trailing is not None else cst.MaybeSentinel.DEFAULT) if final else separator
+            )
+        )
     return items
 
 
@@ -183,13 +190,20 @@ def upper_string(node: cst.SimpleString, data: dict, context: FixContext) -> cst
 @fixer("move-after", cst.Module, cst.IndentedBlock, exact=False)
 def move_after(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNode:
     """Move the CORS registration after the last middleware registration of the
-    same block, so that it becomes the outermost middleware."""
+    same block, so that it becomes the outermost middleware. Comments above it
+    move with it; blank lines stay where they were."""
     body = list(node.body)
     moved = context.index_of(body, data["statement"])
     anchor = context.index_of(body, data["anchor"])
     statement = body[moved]
     if anchor <= moved or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         raise NoFix("not a single statement before its anchor")
+    follower = body[moved + 1]
+    if not any(line.comment for line in (*statement.leading_lines, *follower.leading_lines)):
+        statement, body[moved + 1] = (
+            statement.with_changes(leading_lines=follower.leading_lines),
+            follower.with_changes(leading_lines=statement.leading_lines),
+        )
     del body[moved]
     body.insert(anchor, statement)
     return node.with_changes(body=body)
@@ -197,15 +211,57 @@ def move_after(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNod
 
 @fixer("move-first", cst.List, cst.Tuple, exact=False)
 def move_first(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNode:
-    """Put the Middleware(CORSMiddleware, ...) entry first in the middleware list."""
+    """Put the Middleware(CORSMiddleware, ...) entry first in the middleware list.
+    Line breaks stay where they are; the comment at the end of an entry's line
+    moves with the entry."""
     elements = list(node.elements)
     index = context.index_of(elements, data["entry"])
     if index == 0:
         raise NoFix("already first")
-    commas = [e.comma for e in elements]
-    values = [e.with_changes(comma=cst.MaybeSentinel.DEFAULT) for e in elements]
-    values.insert(0, values.pop(index))
-    return node.with_changes(elements=[v.with_changes(comma=c) for v, c in zip(values, commas)])
+    order = [index, *range(index), *range(index + 1, len(elements))]
+    comments = [_line_end(node, p) for p in range(len(elements))]
+    if any(c is not None and c.comment is not None for c in comments) and None in comments:
+        raise NoFix("a comment would lose its entry")
+    moved = node.with_changes(elements=[elements[i].with_changes(value=elements[o].value) for i, o in enumerate(order)])
+    if None in comments:
+        return moved
+    for position, origin in enumerate(order):
+        moved = _with_line_end(moved, position, comments[origin])
+    return moved
+
+
+def _slot(node: cst.CSTNode, position: int):
+    """The whitespace after entry `position`: its comma's, or the closing bracket's
+    for the last entry without a line break after its comma."""
+    comma = node.elements[position].comma
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return "comma", comma.whitespace_after
+    if position == len(node.elements) - 1:
+        closing = node.rbracket if isinstance(node, cst.List) else (node.rpar[-1] if node.rpar else None)
+        if closing is not None and isinstance(closing.whitespace_before, cst.ParenthesizedWhitespace):
+            return "closing", closing.whitespace_before
+    return None, None
+
+
+def _line_end(node: cst.CSTNode, position: int) -> "cst.TrailingWhitespace | None":
+    """The end of entry `position`'s line (with its comment), if a line ends there."""
+    _, space = _slot(node, position)
+    return space.first_line if space is not None else None
+
+
+def _with_line_end(node: cst.CSTNode, position: int, line_end: cst.TrailingWhitespace) -> cst.CSTNode:
+    where, space = _slot(node, position)
+    space = space.with_changes(first_line=line_end)
+    if where == "comma":
+        element = node.elements[position]
+        elements = list(node.elements)
+        elements[position] = element.with_changes(comma=element.comma.with_changes(whitespace_after=space))
+        return node.with_changes(elements=elements)
+    if isinstance(node, cst.List):
+        return node.with_changes(rbracket=node.rbracket.with_changes(whitespace_before=space))
+    rpar = list(node.rpar)
+    rpar[-1] = rpar[-1].with_changes(whitespace_before=space)
+    return node.with_changes(rpar=rpar)
 
 
 def _keep_parens(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:

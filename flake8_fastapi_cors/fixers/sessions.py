@@ -22,7 +22,9 @@ def _is_close_of(stmt: cst.CSTNode, name: str) -> bool:
     return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=call | m.Await(expression=call))]))
 
 
-def _try_finally(body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement], first: cst.BaseStatement) -> cst.Try:
+def _try_finally(
+    body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement], first: cst.BaseStatement
+) -> cst.Try:
     """`try: body / finally: final`, taking over the blank lines and comments above `first`."""
     body = list(body)
     body[0] = body[0].with_changes(leading_lines=())
@@ -77,12 +79,12 @@ def close_in_finally(function: cst.FunctionDef, data: dict, context: FixContext)
             replacement = stmt.with_changes(
                 finalbody=final.with_changes(body=final.body.with_changes(body=[*statements(final.body), close]))
             )
-        new = [*body[:at], replacement, *body[end + 1:]]
+        new = [*body[:at], replacement, *body[end + 1 :]]
     elif m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Yield())])):
-        guarded = _try_finally([stmt, *body[at + 1:end]], [close.with_changes(leading_lines=())], stmt)
+        guarded = _try_finally([stmt, *body[at + 1 : end]], [close.with_changes(leading_lines=())], stmt)
         if prefix:
             guarded = guarded.with_changes(leading_lines=())
-        new = [*body[:at], *prefix, guarded, *body[end + 1:]]
+        new = [*body[:at], *prefix, guarded, *body[end + 1 :]]
     else:
         raise NoFix("the yield is nested in another statement")
     return _with_body(function, new)
@@ -114,7 +116,7 @@ def return_to_yield(function: cst.FunctionDef, data: dict, context: FixContext) 
     guarded = _try_finally([yielded], [context.statement(_close(name, data["is_async"]) + "\n")], stmt)
     if prefix:
         guarded = guarded.with_changes(leading_lines=())
-    function = _with_body(function, [*body[:at], *prefix, guarded, *body[at + 1:]])
+    function = _with_body(function, [*body[:at], *prefix, guarded, *body[at + 1 :]])
     if function.returns is not None:
         iterator = "AsyncIterator" if function.asynchronous else "Iterator"
         context.add_import("typing", iterator)
@@ -164,7 +166,8 @@ def with_session(function: cst.FunctionDef, data: dict, context: FixContext) -> 
     assign = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(name))])])
     if not m.matches(stmt, assign):
         raise NoFix("not a plain `name = session` line")
-    rest = body[at + 1:]
+    # `with` closes it now; a close line carrying a comment stays
+    rest = [s for s in body[at + 1 :] if not (_is_close_of(s, name) and not m.findall(s, m.Comment()))]
     if not rest:
         rest = [cst.SimpleStatementLine([cst.Pass()])]
     first = rest[0].with_changes(leading_lines=())

@@ -255,7 +255,9 @@ def _host_holes(pattern: str) -> Iterator[Tuple[str, int, int, Optional[_Token]]
             follower = tokens[j] if j < len(tokens) else None
             if _repeats(quant):
                 if not (follower is not None and follower.kind == "lit" and follower.text == "."):
-                    problem = f"`{tok.text + quant}` in the host is not followed by `\\.`, so it also matches other domains"
+                    problem = (
+                        f"`{tok.text + quant}` in the host is not followed by `\\.`, so it also matches other domains"
+                    )
                     yield problem, tok.start, tokens[j - 1].end, follower
             elif tok.kind == "any":
                 yield "an unescaped `.` in the host matches any character", tok.start, tok.end, follower

@@ -1,4 +1,5 @@
 """CORS rules FAC101-FAC110: each a record and a check over the module model."""
+
 from __future__ import annotations
 
 import ast
@@ -192,7 +193,7 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
     references=(STARLETTE_CORS_DOC, FASTAPI_CORS_DOC, "https://cwe.mitre.org/data/definitions/942.html"),
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101:50\n',
-        IMPORTS + _block('''
+        IMPORTS + _block("""
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"],  # FAC101:19
@@ -200,7 +201,7 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
             allow_methods=["*"],
             allow_headers=["*"],
         )
-        '''),
+        """),
         """
         import os
         from starlette.applications import Starlette
@@ -210,11 +211,12 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
         ORIGINS = os.getenv("ORIGINS", "*").split(",")  # FAC101
         app = Starlette(middleware=[Middleware(Cors, allow_origins=ORIGINS, allow_credentials=True)])
         """,
-        IMPORTS + _block('''
+        IMPORTS + _block("""
         cors = {"allow_origins": ("null", "https://app.example.com"), "allow_credentials": "false"}  # FAC101 FAC103
         app.add_middleware(CORSMiddleware, **cors)
-        '''),
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https?://.*", allow_credentials=True)  # FAC101\n',
+        """),
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https?://.*", allow_credentials=True)  # FAC101\n',
         """
         from fastapi import FastAPI
         from fastapi.middleware.cors import CORSMiddleware
@@ -240,13 +242,20 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["*"])\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "").split(","), allow_credentials=True)\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com", allow_credentials=True)\n',
-        IMPORTS + 'from .settings import settings\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_credentials=True)\n',
-        IMPORTS + 'import os\nDEBUG = os.getenv("DEBUG") == "1"\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=DEBUG)\n',
-        IMPORTS + 'def setup(options):\n    app.add_middleware(CORSMiddleware, **options)\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_origin_regex=None)  # noqa: FAC101\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["*"])\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "").split(","), allow_credentials=True)\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com", allow_credentials=True)\n',
+        IMPORTS
+        + "from .settings import settings\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_credentials=True)\n",
+        IMPORTS
+        + 'import os\nDEBUG = os.getenv("DEBUG") == "1"\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=DEBUG)\n',
+        IMPORTS + "def setup(options):\n    app.add_middleware(CORSMiddleware, **options)\n",
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_origin_regex=None)  # noqa: FAC101\n',
     ),
 )
 def credentialed_wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -317,17 +326,23 @@ def _is_string(node: ast.AST) -> bool:
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC102\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=("*",), allow_credentials=False)  # FAC102\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="*")  # FAC102\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "*").split(","))  # FAC102\n',
-        "from starlette.middleware import Middleware\n" + IMPORTS.replace("FastAPI()", 'FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])])  # FAC102'),
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "*").split(","))  # FAC102\n',
+        "from starlette.middleware import Middleware\n"
+        + IMPORTS.replace(
+            "FastAPI()",
+            'FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])])  # FAC102',
+        ),
         IMPORTS + 'ALL = ["*"]  # FAC102\napp.add_middleware(CORSMiddleware, allow_origins=ALL, allow_headers=["*"])\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_methods=["*"])  # FAC102\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
+        IMPORTS + "app.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n",
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_methods=["*"], allow_headers=["*"])\n',
-        IMPORTS + 'def f(origins):\n    app.add_middleware(CORSMiddleware, allow_origins=origins)\n',
+        IMPORTS + "def f(origins):\n    app.add_middleware(CORSMiddleware, allow_origins=origins)\n",
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], **extra)\n',
     ),
 )
@@ -364,12 +379,12 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
         or a wildcard added "temporarily". Reading them from configuration keeps the code the
         same everywhere.
     """,
-    example=IMPORTS + _block('''
+    example=IMPORTS + _block("""
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["https://app.example.com", "https://admin.example.com"],
         )
-    '''),
+    """),
     use_instead="""
         import os
 
@@ -390,21 +405,39 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     references=(FASTAPI_CORS_DOC, "https://12factor.net/config"),
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:49\n',
-        IMPORTS + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
-        "from starlette.middleware import Middleware\n" + IMPORTS + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
-        IMPORTS + 'FRONTEND = "https://app.example.com"\napp.add_middleware(CORSMiddleware, allow_origins={FRONTEND, "https://admin.example.com"})  # FAC103\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[os.getenv("FRONTEND_URL"), "http://localhost:3000"])  # FAC103\n',
-        IMPORTS + 'class Config:\n    ORIGINS = ["https://app.example.com"]  # FAC103\n\napp.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)\n',
+        IMPORTS
+        + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
+        "from starlette.middleware import Middleware\n"
+        + IMPORTS
+        + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
+        IMPORTS
+        + 'FRONTEND = "https://app.example.com"\napp.add_middleware(CORSMiddleware, allow_origins={FRONTEND, "https://admin.example.com"})  # FAC103\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=[os.getenv("FRONTEND_URL"), "http://localhost:3000"])  # FAC103\n',
+        IMPORTS
+        + 'class Config:\n    ORIGINS = ["https://app.example.com"]  # FAC103\n\napp.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)\n',
     ),
     clean=(
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://app.example.com").split(","))\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://a.example.com,https://b.example.com").split(",") if o.strip()])\n',
-        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    origins: list[str] = ["https://app.example.com"]\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://app.example.com").split(","))\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://a.example.com,https://b.example.com").split(",") if o.strip()])\n',
+        "from pydantic_settings import BaseSettings\n"
+        + IMPORTS
+        + 'class Settings(BaseSettings):\n    origins: list[str] = ["https://app.example.com"]\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.origins)\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
-        IMPORTS + 'from .config import settings\napp.add_middleware(CORSMiddleware, allow_origins=[str(o) for o in settings.BACKEND_CORS_ORIGINS])\n',
+        IMPORTS
+        + "from .config import settings\napp.add_middleware(CORSMiddleware, allow_origins=[str(o) for o in settings.BACKEND_CORS_ORIGINS])\n",
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
-        "import os\n" + IMPORTS + 'FRONTEND = os.getenv("FRONTEND_URL", "http://localhost:3000")\napp.add_middleware(CORSMiddleware, allow_origins=[FRONTEND])\n',
+        "import os\n"
+        + IMPORTS
+        + 'FRONTEND = os.getenv("FRONTEND_URL", "http://localhost:3000")\napp.add_middleware(CORSMiddleware, allow_origins=[FRONTEND])\n',
     ),
 )
 def hardcoded_origins(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -491,18 +524,24 @@ def _shown(origins: List[str]) -> str:
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://App.Example.com"])  # FAC103 FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["localhost:3000"])  # FAC103 FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:443"])  # FAC103 FAC104\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(","))  # FAC104\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(","))  # FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://*.example.com"])  # FAC103 FAC104\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com/app"])  # FAC103 FAC104\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"])  # noqa: FAC103\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["capacitor://localhost", "null"])  # noqa: FAC103\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["capacitor://localhost", "null"])  # noqa: FAC103\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:8443"])  # noqa: FAC103\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(",")])\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(",")])\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*\\.example\\.com")\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in ["http://localhost:3000/"]])  # noqa: FAC103\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in ["http://localhost:3000/"]])  # noqa: FAC103\n',
     ),
 )
 def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -514,9 +553,11 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
             advice = (
                 f'write "{problem.fixed}"'
                 if problem.fixed
-                else f'use allow_origin_regex=r"{problem.suggested_regex}"'
-                if problem.suggested_regex
-                else 'write it as the browser sends it: "scheme://host[:port]"'
+                else (
+                    f'use allow_origin_regex=r"{problem.suggested_regex}"'
+                    if problem.suggested_regex
+                    else 'write it as the browser sends it: "scheme://host[:port]"'
+                )
             )
             fields = {"origin": item.value, "reasons": " and ".join(problem.reasons), "advice": advice}
             if problem.fixed and _is_string(item.node):
@@ -549,7 +590,8 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
         register. Those sites then pass your CORS policy.
     """,
     example=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")\n',
-    use_instead=IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
+    use_instead=IMPORTS
+    + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
     fix_safety="""
         Unsafe: escaping dots and replacing `.*` by `[a-z0-9-]+` narrows what matches, which
         may drop an origin you relied on (for example multi-level subdomains).
@@ -559,19 +601,25 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:54\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(.*)example\\.com")  # FAC105\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+example\\.com"))  # FAC105\n',
-        IMPORTS + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+example\\.com"))  # FAC105\n',
+        IMPORTS
+        + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*\\.example\\.com")\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(foo|bar)\\.example\\.com|https://baz\\.com")\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(foo|bar)\\.example\\.com|https://baz\\.com")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://localhost:\\d+")\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?")\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True)  # FAC101\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex="https://.*")\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=settings.origin_regex)\n',
+        IMPORTS + "app.add_middleware(CORSMiddleware, allow_origin_regex=settings.origin_regex)\n",
     ),
 )
 def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -621,21 +669,34 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
     references=(STARLETTE_CORS_DOC,),
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:49\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods="GET,POST")  # FAC103 FAC106\n',
-        IMPORTS + 'ORIGINS = "https://a.example.com,https://b.example.com"\napp.add_middleware(CORSMiddleware, allow_origins=(o.strip() for o in ORIGINS.split(",")))  # FAC106\n',
-        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    cors_origins: str = "https://a.example.com"\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)  # FAC106\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods="GET,POST")  # FAC103 FAC106\n',
+        IMPORTS
+        + 'ORIGINS = "https://a.example.com,https://b.example.com"\napp.add_middleware(CORSMiddleware, allow_origins=(o.strip() for o in ORIGINS.split(",")))  # FAC106\n',
+        "from pydantic_settings import BaseSettings\n"
+        + IMPORTS
+        + 'class Settings(BaseSettings):\n    cors_origins: str = "https://a.example.com"\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)  # FAC106\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="*")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_headers="*", allow_methods="*")\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS", "").split(","))\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS", "").split(","))\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods="GET")\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], expose_headers=("X-Total-Count",))\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n',
-        "from pydantic_settings import BaseSettings\n" + IMPORTS + 'class Settings(BaseSettings):\n    cors_origins: list[str] = []\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n',
+        IMPORTS + "app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n",
+        "from pydantic_settings import BaseSettings\n"
+        + IMPORTS
+        + "class Settings(BaseSettings):\n    cors_origins: list[str] = []\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)\n",
     ),
 )
 def string_instead_of_list(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -684,7 +745,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         if text in ("*", ""):
             return None
         parts["consequence"] = (
-            'Starlette tests `origin in allow_origins`, a substring test, so look-alike origins such as '
+            "Starlette tests `origin in allow_origins`, a substring test, so look-alike origins such as "
             '"https://app.ex" are allowed'
         )
         if runtime:
@@ -733,24 +794,28 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         the frontend a CORS error instead of the 401 or 429, and the preflight `OPTIONS`
         request is itself answered with 401, which breaks every cross-origin call.
     """,
-    example=IMPORTS + _block('''
+    example=IMPORTS + _block("""
         app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
         app.add_middleware(AuthenticationMiddleware, backend=TokenBackend())
-    '''),
-    use_instead=IMPORTS + _block('''
+    """),
+    use_instead=IMPORTS + _block("""
         app.add_middleware(AuthenticationMiddleware, backend=TokenBackend())
         app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
-    '''),
+    """),
     fix_safety="""
         Unsafe: the CORS registration moves to the outermost place in the same block, which
         changes the order the other middleware see requests in.
     """,
-    references=(STARLETTE_CORS_DOC, "https://www.starlette.io/middleware/#applying-middleware-to-groups-of-routes", "https://github.com/fastapi/fastapi/issues/775"),
+    references=(
+        STARLETTE_CORS_DOC,
+        "https://www.starlette.io/middleware/#applying-middleware-to-groups-of-routes",
+        "https://github.com/fastapi/fastapi/issues/775",
+    ),
     flagged=(
-        IMPORTS + 'from starlette.middleware.authentication import AuthenticationMiddleware\n'
+        IMPORTS + "from starlette.middleware.authentication import AuthenticationMiddleware\n"
         'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103 FAC107:0\n'
-        'app.add_middleware(AuthenticationMiddleware, backend=None)\n',
-        IMPORTS + _block('''
+        "app.add_middleware(AuthenticationMiddleware, backend=None)\n",
+        IMPORTS + _block("""
         from fastapi.responses import JSONResponse
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
@@ -760,7 +825,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             if "authorization" not in request.headers:
                 return JSONResponse({"detail": "unauthorized"}, status_code=401)
             return await call_next(request)
-        '''),
+        """),
         """
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
@@ -772,7 +837,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             Middleware(CORSMiddleware, allow_origins=["*"]),  # FAC107
         ])
         """,
-        IMPORTS + _block('''
+        IMPORTS + _block("""
         from starlette.middleware.base import BaseHTTPMiddleware
         from starlette.responses import PlainTextResponse
 
@@ -784,8 +849,8 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
         app.add_middleware(IPAllowList)
-        '''),
-        IMPORTS + _block('''
+        """),
+        IMPORTS + _block("""
         from fastapi.responses import JSONResponse
         from myproject.security import JWTAuthMiddleware
 
@@ -794,8 +859,8 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
             app.add_middleware(JWTAuthMiddleware)
             return app
-        '''),
-        IMPORTS + _block('''
+        """),
+        IMPORTS + _block("""
         from fastapi.responses import JSONResponse
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
@@ -806,13 +871,13 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
                 return await call_next(request)
             except Exception:
                 return JSONResponse({"detail": "internal error"}, status_code=500)
-        '''),
+        """),
     ),
     clean=(
-        IMPORTS + 'from starlette.middleware.authentication import AuthenticationMiddleware\n'
-        'app.add_middleware(AuthenticationMiddleware, backend=None)\n'
+        IMPORTS + "from starlette.middleware.authentication import AuthenticationMiddleware\n"
+        "app.add_middleware(AuthenticationMiddleware, backend=None)\n"
         'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
-        IMPORTS + _block('''
+        IMPORTS + _block("""
         import time
         from fastapi.middleware.gzip import GZipMiddleware
 
@@ -825,15 +890,15 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             response = await call_next(request)
             response.headers["X-Process-Time"] = str(time.time() - start)
             return response
-        '''),
-        IMPORTS + _block('''
+        """),
+        IMPORTS + _block("""
         from fastapi.middleware.trustedhost import TrustedHostMiddleware
         from fastapi.middleware.httpsredirect import HTTPSRedirectMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
         app.add_middleware(HTTPSRedirectMiddleware)
-        '''),
+        """),
         """
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
@@ -845,21 +910,21 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             Middleware(SlowAPIMiddleware),
         ])
         """,
-        IMPORTS + _block('''
+        IMPORTS + _block("""
         from myproject.security import AuthMiddleware
 
         if USE_AUTH:
             app.add_middleware(CORSMiddleware, allow_origins=["*"])
         else:
             app.add_middleware(AuthMiddleware)
-        '''),
-        IMPORTS + _block('''
+        """),
+        IMPORTS + _block("""
         from myproject.security import AuthMiddleware
 
         app.add_middleware(AuthMiddleware)
         asgi_app = CORSMiddleware(app, allow_origins=["*"])
-        '''),
-        IMPORTS + _block('''
+        """),
+        IMPORTS + _block("""
         from fastapi.responses import JSONResponse
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])
@@ -868,7 +933,7 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         async def rewrite_body(request, call_next):
             response = await call_next(request)
             return JSONResponse({"wrapped": True}, status_code=response.status_code, headers=dict(response.headers))
-        '''),
+        """),
     ),
 )
 def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -878,7 +943,8 @@ def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report
         enclosing = [e for parent in app.ancestors() for e in parent.middleware if e.cors is None]
         for cors in cors_entries:
             outside = [
-                e for e in app.middleware
+                e
+                for e in app.middleware
                 if e.cors is None and _short_circuits(e, options_) and app.stack_order(e, cors) is True
             ] + [e for e in enclosing if _short_circuits(e, options_)]
             if outside:
@@ -905,7 +971,8 @@ def _outermost(app, cors, outside) -> Optional[Fix]:
     if cors.how != "add" or cors.site.decorates is not None:
         return None
     same_block = [
-        e for e in app.middleware
+        e
+        for e in app.middleware
         if e is not cors and e.how == "add" and e.site.scope is cors.site.scope and e.site.path == cors.site.path
     ]
     if not all(any(e is s for s in same_block) for e in outside):
@@ -953,25 +1020,29 @@ def _short_circuits(entry, options_: Options) -> bool:
         for a method outside `allow_methods` with 400, so the browser never sends the real
         request. This commonly hides behind "works with curl".
     """,
-    example=IMPORTS + _block('''
+    example=IMPORTS + _block("""
         app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
 
         @app.post("/items")
         def create_item(): ...
-    '''),
-    use_instead=IMPORTS + _block('''
+    """),
+    use_instead=IMPORTS + _block("""
         app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"], allow_methods=["GET", "POST"])
 
         @app.post("/items")
         def create_item(): ...
-    '''),
+    """),
     fix_safety="Safe: the methods the routes already serve are added; nothing else changes.",
     references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Glossary/Preflight_request"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:70\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
-        IMPORTS + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:70\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
+        IMPORTS
+        + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
         """
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
@@ -985,15 +1056,21 @@ def _short_circuits(entry, options_: Options) -> bool:
             middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],  # FAC108
         )
         """,
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC108 FAC109\n\n@app.put("/x")\ndef x(): ...\n\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC108\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC108 FAC109\n\n@app.put("/x")\ndef x(): ...\n\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC108\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.get("/items")\ndef items(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])\n\n@app.post("/items")\ndef create(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"])\n\n@app.post("/a")\ndef a(): ...\n\n@app.delete("/b")\ndef b(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=settings.methods)\n\n@app.post("/a")\ndef a(): ...\n',
-        IMPORTS + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.post("/a")\ndef a(): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], **cors_options)\n\n@app.post("/a")\ndef a(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])\n\n@app.post("/items")\ndef create(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"])\n\n@app.post("/a")\ndef a(): ...\n\n@app.delete("/b")\ndef b(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=settings.methods)\n\n@app.post("/a")\ndef a(): ...\n',
+        IMPORTS
+        + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.post("/a")\ndef a(): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], **cors_options)\n\n@app.post("/a")\ndef a(): ...\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware)\n\n@app.post("/a")\ndef a(): ...\n',
     ),
 )
@@ -1012,7 +1089,9 @@ def missing_allowed_methods(model: ModuleModel, options_: Options) -> Iterator[R
             used.update(m for m in route.methods if m in PREFLIGHTED_METHODS)
         missing = sorted(used - allowed)
         if missing:
-            yield (setting.expr or config.call), {"methods": ", ".join(missing)}, _with_methods(config, setting, missing)
+            yield (setting.expr or config.call), {"methods": ", ".join(missing)}, _with_methods(
+                config, setting, missing
+            )
 
 
 def _with_methods(config: CorsConfig, setting: Setting, missing: List[str]) -> Optional[Fix]:
@@ -1024,7 +1103,13 @@ def _with_methods(config: CorsConfig, setting: Setting, missing: List[str]) -> O
             return fix("add-keyword", config.call, name="allow_methods", value=f"[{methods}]")
         return None
     value = definite(setting.value)
-    if isinstance(value, Seq) and value.where == CODE and value.literal is not None and not value.open and not value.added:
+    if (
+        isinstance(value, Seq)
+        and value.where == CODE
+        and value.literal is not None
+        and not value.open
+        and not value.added
+    ):
         return fix("append-strings", value.literal, items=tuple(missing))
     return None
 
@@ -1063,7 +1148,7 @@ def _method_names(value: Value) -> Optional[Set[str]]:
     ),
     fix=SAFE,
     markers=MARKERS,
-    what_it_does="Flags entries of `allow_methods` written in lower case (`\"get\"`, `\"Post\"`).",
+    what_it_does='Flags entries of `allow_methods` written in lower case (`"get"`, `"Post"`).',
     why_bad="""
         Starlette compares the preflight's `Access-Control-Request-Method` with the list
         exactly, and browsers send upper-case methods, so `"post"` never matches: the preflight
@@ -1075,19 +1160,29 @@ def _method_names(value: Value) -> Optional[Set[str]]:
     references=(STARLETTE_CORS_DOC,),
     flagged=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:71\n',
-        IMPORTS + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
-        IMPORTS + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
-        "import os\n" + IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',
-        "from starlette.middleware import Middleware\n" + IMPORTS + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"patch"})])  # FAC109\n',
-        IMPORTS + 'opts = dict(allow_origins=["*"], allow_methods=["options"])  # FAC109\napp.add_middleware(CORSMiddleware, **opts)\n',
+        IMPORTS
+        + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
+        IMPORTS
+        + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
+        "import os\n"
+        + IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',
+        "from starlette.middleware import Middleware\n"
+        + IMPORTS
+        + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"patch"})])  # FAC109\n',
+        IMPORTS
+        + 'opts = dict(allow_origins=["*"], allow_methods=["options"])  # FAC109\napp.add_middleware(CORSMiddleware, **opts)\n',
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"])\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=[m.upper() for m in ["get", "post"]])\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["content-type", "authorization"])\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=[m.upper() for m in ["get", "post"]])\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_headers=["content-type", "authorization"])\n',
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=settings.methods)\n',
-        IMPORTS + 'methods = ["get"]\nrouter_methods = methods\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
+        IMPORTS
+        + 'methods = ["get"]\nrouter_methods = methods\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
     ),
 )
 def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -1125,35 +1220,53 @@ def lowercase_method(model: ModuleModel, options_: Options) -> Iterator[Report]:
         sits outside every user middleware. Their responses, and every unhandled 500, are sent
         without CORS headers, so the frontend sees a CORS error instead of your error body.
     """,
-    example=IMPORTS + _block('''
+    example=IMPORTS + _block("""
         app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
 
         @app.exception_handler(Exception)
         async def on_error(request, exc): ...
-    '''),
-    use_instead=IMPORTS + _block('''
+    """),
+    use_instead=IMPORTS + _block("""
         @app.exception_handler(Exception)
         async def on_error(request, exc): ...
 
         asgi_app = CORSMiddleware(app, allow_origins=["https://app.example.com"])  # serve asgi_app
-    '''),
+    """),
     fix_safety="No fix: serving a wrapped app changes how the server is started.",
-    references=("https://www.starlette.io/middleware/#corsmiddleware-global-enforcement", "https://github.com/fastapi/fastapi/issues/775"),
+    references=(
+        "https://www.starlette.io/middleware/#corsmiddleware-global-enforcement",
+        "https://github.com/fastapi/fastapi/issues/775",
+    ),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(Exception)  # FAC110:1\nasync def on_error(request, exc): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\nasync def on_error(request, exc): ...\n\napp.add_exception_handler(500, on_error)  # FAC110\n',
-        "from starlette.middleware import Middleware\n" + IMPORTS + 'async def on_error(request, exc): ...\n\napp2 = FastAPI(\n    middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],\n    exception_handlers={Exception: on_error},  # FAC110\n)\n',
-        IMPORTS + 'from fastapi import status\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(status.HTTP_500_INTERNAL_SERVER_ERROR)  # FAC110\nasync def on_error(request, exc): ...\n',
-        IMPORTS + 'def create_app():\n    app = FastAPI()\n    app.add_exception_handler(Exception, handler)  # FAC110\n    app.add_middleware(CORSMiddleware, allow_origins=["*"])\n    return app\n',
-        "from starlette.middleware import Middleware\n" + IMPORTS + 'async def boom(request, exc): ...\nhandlers = {500: boom}\napp2 = FastAPI(exception_handlers=handlers, middleware=[Middleware(CORSMiddleware, allow_origins=["*"])])\n'.replace("handlers = {500: boom}", "handlers = {500: boom}  # FAC110"),
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(Exception)  # FAC110:1\nasync def on_error(request, exc): ...\n',
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\nasync def on_error(request, exc): ...\n\napp.add_exception_handler(500, on_error)  # FAC110\n',
+        "from starlette.middleware import Middleware\n"
+        + IMPORTS
+        + 'async def on_error(request, exc): ...\n\napp2 = FastAPI(\n    middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],\n    exception_handlers={Exception: on_error},  # FAC110\n)\n',
+        IMPORTS
+        + 'from fastapi import status\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(status.HTTP_500_INTERNAL_SERVER_ERROR)  # FAC110\nasync def on_error(request, exc): ...\n',
+        IMPORTS
+        + 'def create_app():\n    app = FastAPI()\n    app.add_exception_handler(Exception, handler)  # FAC110\n    app.add_middleware(CORSMiddleware, allow_origins=["*"])\n    return app\n',
+        "from starlette.middleware import Middleware\n"
+        + IMPORTS
+        + 'async def boom(request, exc): ...\nhandlers = {500: boom}\napp2 = FastAPI(exception_handlers=handlers, middleware=[Middleware(CORSMiddleware, allow_origins=["*"])])\n'.replace(
+            "handlers = {500: boom}", "handlers = {500: boom}  # FAC110"
+        ),
     ),
     clean=(
-        IMPORTS + '@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n\nasgi_app = CORSMiddleware(app, allow_origins=["*"])\n',
-        IMPORTS + 'from fastapi import HTTPException\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(HTTPException)\nasync def on_http(request, exc): ...\n',
-        IMPORTS + '@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(404)\nasync def not_found(request, exc): ...\n',
-        IMPORTS + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.exception_handler(Exception)\nasync def on_error(request, exc): ...\n',
-        IMPORTS + 'from fastapi.exceptions import RequestValidationError\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\napp.add_exception_handler(RequestValidationError, handler)\n',
+        IMPORTS
+        + '@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n\nasgi_app = CORSMiddleware(app, allow_origins=["*"])\n',
+        IMPORTS
+        + 'from fastapi import HTTPException\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(HTTPException)\nasync def on_http(request, exc): ...\n',
+        IMPORTS + "@app.exception_handler(Exception)\nasync def on_error(request, exc): ...\n",
+        IMPORTS
+        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.exception_handler(404)\nasync def not_found(request, exc): ...\n',
+        IMPORTS
+        + 'other = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@other.exception_handler(Exception)\nasync def on_error(request, exc): ...\n',
+        IMPORTS
+        + 'from fastapi.exceptions import RequestValidationError\napp.add_middleware(CORSMiddleware, allow_origins=["*"])\napp.add_exception_handler(RequestValidationError, handler)\n',
     ),
 )
 def error_responses_without_cors(model: ModuleModel, options_: Options) -> Iterator[Report]:

@@ -1,5 +1,6 @@
 """SQLAlchemy session rules FAC201-FAC208: each a record and a check over the
 module model's session facts."""
+
 from __future__ import annotations
 
 import ast
@@ -53,9 +54,7 @@ def _mentions(nodes: List[ast.stmt], name: str) -> bool:
     """Does a call in these statements act on `name` (as receiver or argument)?"""
     for stmt in nodes:
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and any(
-                isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)
-            ):
+            if isinstance(node, ast.Call) and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
                 return True
     return False
 
@@ -133,14 +132,14 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
         collide, a transaction closes under another request, and after one failed flush
         every later request fails with `PendingRollbackError` until the process restarts.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         db = SessionLocal()
 
         @app.get("/items")
         def list_items():
             return db.execute(text("select 1")).all()
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             try:
@@ -151,27 +150,36 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
         @app.get("/items")
         def list_items(db: Session = Depends(get_db)):
             return db.execute(text("select 1")).all()
-    '''),
+    """),
     fix_safety="""
         Unsafe: the fix adds (or reuses) a `get_db` yield dependency and injects it into the
         handlers that used the global, which changes their signatures.
     """,
     references=(SA_SESSION_FAQ, FASTAPI_SQL_DOC),
     flagged=(
-        SYNC + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\ndef items():\n    return db.execute(text("select 1")).all()\n',
+        SYNC
+        + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\ndef items():\n    return db.execute(text("select 1")).all()\n',
         SYNC + 'session = Session(engine)  # FAC201\n\n@app.post("/items")\ndef create():\n    session.commit()\n',
-        ASYNC + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\nasync def items():\n    return (await db.execute(text("select 1"))).all()\n',
-        ASYNC + 'session = AsyncSession(engine)  # FAC201\n\nasync def get_db():\n    yield session\n\n@app.get("/items")\nasync def items(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        SYNC + 'from fastapi import APIRouter\nrouter = APIRouter()\nDB = SessionLocal()  # FAC201\n\n@router.delete("/items/{i}")\ndef remove(i: int):\n    DB.commit()\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session\nRegistry = scoped_session(SessionLocal, scopefunc=lambda: 1)\ndb = Registry()  # FAC201\n\ndef get_db():\n    return db\n\n@app.get("/x")\ndef x(s=Depends(get_db)):\n    return 1\n',
+        ASYNC
+        + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\nasync def items():\n    return (await db.execute(text("select 1"))).all()\n',
+        ASYNC
+        + 'session = AsyncSession(engine)  # FAC201\n\nasync def get_db():\n    yield session\n\n@app.get("/items")\nasync def items(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'from fastapi import APIRouter\nrouter = APIRouter()\nDB = SessionLocal()  # FAC201\n\n@router.delete("/items/{i}")\ndef remove(i: int):\n    DB.commit()\n',
+        SYNC
+        + 'from sqlalchemy.orm import scoped_session\nRegistry = scoped_session(SessionLocal, scopefunc=lambda: 1)\ndb = Registry()  # FAC201\n\ndef get_db():\n    return db\n\n@app.get("/x")\ndef x(s=Depends(get_db)):\n    return 1\n',
     ),
     clean=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\n@app.get("/items")\ndef items(db: Session = Depends(get_db)):\n    return 1\n',
-        SYNC + 'import requests\nhttp = requests.Session()\n\n@app.get("/proxy")\ndef proxy():\n    return http.get("https://example.com").json()\n',
-        SYNC + 'db = SessionLocal()\n\ndef seed():\n    db.commit()\n',
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\n@app.get("/items")\ndef items(db: Session = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'import requests\nhttp = requests.Session()\n\n@app.get("/proxy")\ndef proxy():\n    return http.get("https://example.com").json()\n',
+        SYNC + "db = SessionLocal()\n\ndef seed():\n    db.commit()\n",
         SYNC + 'if __name__ == "__main__":\n    db = SessionLocal()\n    db.execute(text("select 1"))\n',
-        ASYNC + 'import aiohttp\nclient = aiohttp.ClientSession()\n\n@app.get("/proxy")\nasync def proxy():\n    return 1\n',
-        SYNC + 'Session = sessionmaker(bind=engine)\n\n@app.get("/items")\ndef items():\n    with Session() as db:\n        return db.execute(text("select 1")).all()\n',
+        ASYNC
+        + 'import aiohttp\nclient = aiohttp.ClientSession()\n\n@app.get("/proxy")\nasync def proxy():\n    return 1\n',
+        SYNC
+        + 'Session = sessionmaker(bind=engine)\n\n@app.get("/items")\ndef items():\n    with Session() as db:\n        return db.execute(text("select 1")).all()\n',
     ),
 )
 def global_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -228,40 +236,47 @@ def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
         garbage collector finds the session; with a pool of 5 that is five errors away from
         every request timing out.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             yield db
             db.close()
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             try:
                 yield db
             finally:
                 db.close()
-    '''),
+    """),
     fix_safety="Safe: the session is closed on every path, as it already was on the successful one.",
     references=(YIELD_DOC, SA_CLOSING),
     flagged=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.close()\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n',
-        SYNC + 'def get_db():\n    yield SessionLocal()  # FAC202\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
-        ASYNC + 'async def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    await db.close()\n',
-        ASYNC + 'async def get_session():\n    session = AsyncSession(engine)\n    try:\n        yield session  # FAC202\n    except Exception:\n        await session.rollback()\n        raise\n    await session.close()\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.commit()\n    db.close()\n\n@app.post("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.close()\n",
+        SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n",
+        SYNC
+        + 'def get_db():\n    yield SessionLocal()  # FAC202\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
+        ASYNC + "async def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    await db.close()\n",
+        ASYNC
+        + "async def get_session():\n    session = AsyncSession(engine)\n    try:\n        yield session  # FAC202\n    except Exception:\n        await session.rollback()\n        raise\n    await session.close()\n",
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.commit()\n    db.close()\n\n@app.post("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
     ),
     clean=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n',
-        SYNC + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n        db.commit()\n',
-        ASYNC + 'async def get_db():\n    async with SessionLocal() as db:\n        yield db\n',
-        ASYNC + 'async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n',
-        SYNC + 'def get_db():\n    with SessionLocal.begin() as db:\n        yield db\n',
-        SYNC + 'def close_quietly(session):\n    session.close()\n\ndef get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        close_quietly(db)\n',
-        SYNC + 'from fastapi import Request\n\ndef get_db(request: Request):\n    yield request.state.db\n',
-        SYNC + 'from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    db = SessionLocal()\n    yield db\n    db.close()\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\ndef get_repo():\n    yield from get_db()\n',
+        SYNC + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n",
+        SYNC + "def get_db():\n    with SessionLocal() as db:\n        yield db\n        db.commit()\n",
+        ASYNC + "async def get_db():\n    async with SessionLocal() as db:\n        yield db\n",
+        ASYNC
+        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n",
+        SYNC + "def get_db():\n    with SessionLocal.begin() as db:\n        yield db\n",
+        SYNC
+        + "def close_quietly(session):\n    session.close()\n\ndef get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        close_quietly(db)\n",
+        SYNC + "from fastapi import Request\n\ndef get_db(request: Request):\n    yield request.state.db\n",
+        SYNC
+        + "from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    db = SessionLocal()\n    yield db\n    db.close()\n",
+        SYNC
+        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\ndef get_repo():\n    yield from get_db()\n",
     ),
 )
 def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -273,7 +288,11 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
         yields = [n for n in own_nodes(func) if isinstance(n, ast.Yield)]
         for node in yields:
             value = facts.session_value(node.value, scope) if node.value is not None else None
-            if isinstance(node.value, ast.Call) and is_new_session(value) and not _closed_by_finally(func, None, node, facts):
+            if (
+                isinstance(node.value, ast.Call)
+                and is_new_session(value)
+                and not _closed_by_finally(func, None, node, facts)
+            ):
                 fields = {"name": "the yielded session", "close": f"{ast.unparse(node.value)}.close()"}
                 yield node, fields, _close_in_finally(func, node, None, value)
         for created in facts.created_sessions(func):
@@ -288,15 +307,19 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
                 ):
                     continue
                 close = f"await {created.name}.close()" if created.value.is_async else f"{created.name}.close()"
-                yield node, {"name": created.name, "close": close}, _close_in_finally(func, node, created.name, created.value)
+                yield node, {"name": created.name, "close": close}, _close_in_finally(
+                    func, node, created.name, created.value
+                )
 
 
 def _span(node: ast.AST) -> Tuple[int, int, int, int]:
     return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
 
 
-def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], value) -> Fix:
+def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], value) -> Optional[Fix]:
     """FAC202's fix: the yield (and what follows it up to the close) in `try`, the close in `finally`."""
+    if value.is_async and not isinstance(func, ast.AsyncFunctionDef):
+        return None  # an AsyncSession's close must be awaited, which a sync def cannot
     return fix("close-in-finally", func, name=name, is_async=value.is_async, **{"yield": _span(yield_)})
 
 
@@ -318,14 +341,14 @@ def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], val
         closed; its connection stays checked out until the cyclic garbage collector frees the
         session, so under load the pool runs dry and requests time out.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         def get_db():
             return SessionLocal()
 
         @app.get("/items")
         def items(db: Session = Depends(get_db)): ...
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             try:
@@ -335,24 +358,36 @@ def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], val
 
         @app.get("/items")
         def items(db: Session = Depends(get_db)): ...
-    '''),
+    """),
     fix_safety="Unsafe: turning the function into a generator changes what direct callers of it receive.",
     references=(YIELD_DOC, SA_CLOSING),
     flagged=(
-        SYNC + 'def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    return db  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        ASYNC + 'async def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        ASYNC + 'from typing import Annotated\n\ndef get_session() -> AsyncSession:\n    return AsyncSession(engine)  # FAC203\n\nSessionDep = Annotated[AsyncSession, Depends(get_session)]\n\n@app.get("/x")\nasync def x(db: SessionDep):\n    return 1\n',
-        SYNC + 'def get_db():\n    return Session(engine)  # FAC203\n\napp2 = FastAPI(dependencies=[Depends(get_db)])\n',
-        SYNC + 'from fastapi import Security\n\ndef get_db():\n    session = SessionLocal()\n    session.info["user"] = None\n    return session  # FAC203\n\n@app.get("/x")\ndef x(db=Security(get_db)):\n    return 1\n',
+        SYNC
+        + 'def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    return db  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        ASYNC
+        + 'async def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+        ASYNC
+        + 'from typing import Annotated\n\ndef get_session() -> AsyncSession:\n    return AsyncSession(engine)  # FAC203\n\nSessionDep = Annotated[AsyncSession, Depends(get_session)]\n\n@app.get("/x")\nasync def x(db: SessionDep):\n    return 1\n',
+        SYNC
+        + "def get_db():\n    return Session(engine)  # FAC203\n\napp2 = FastAPI(dependencies=[Depends(get_db)])\n",
+        SYNC
+        + 'from fastapi import Security\n\ndef get_db():\n    session = SessionLocal()\n    session.info["user"] = None\n    return session  # FAC203\n\n@app.get("/x")\ndef x(db=Security(get_db)):\n    return 1\n',
     ),
     clean=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        SYNC + 'from fastapi import Request\n\ndef get_db(request: Request):\n    return request.state.db\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
-        SYNC + 'def make_session():\n    return SessionLocal()\n\ndef job():\n    with make_session() as db:\n        db.commit()\n',
-        SYNC + 'def get_factory():\n    return SessionLocal\n\n@app.get("/x")\ndef x(factory=Depends(get_factory)):\n    return 1\n',
-        ASYNC + 'async def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\ndef get_user(db: Session = Depends(get_db)):\n    user = db.execute(text("select 1")).scalar()\n    db.close()\n    return user\n\n@app.get("/me")\ndef me(user=Depends(get_user)):\n    return user\n',
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'from fastapi import Request\n\ndef get_db(request: Request):\n    return request.state.db\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
+        SYNC
+        + "def make_session():\n    return SessionLocal()\n\ndef job():\n    with make_session() as db:\n        db.commit()\n",
+        SYNC
+        + 'def get_factory():\n    return SessionLocal\n\n@app.get("/x")\ndef x(factory=Depends(get_factory)):\n    return 1\n',
+        ASYNC
+        + 'async def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n\ndef get_user(db: Session = Depends(get_db)):\n    user = db.execute(text("select 1")).scalar()\n    db.close()\n    return user\n\n@app.get("/me")\ndef me(user=Depends(get_user)):\n    return user\n',
     ),
 )
 def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -375,8 +410,10 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
                 yield node, {}, _yield_instead(func, node, None, facts.session_value(value, scope).is_async)
 
 
-def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_async: bool) -> Fix:
+def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_async: bool) -> Optional[Fix]:
     """FAC203's fix: `return db` becomes `try: yield db / finally: db.close()`."""
+    if is_async and not isinstance(func, ast.AsyncFunctionDef):
+        return None  # an AsyncSession's close must be awaited, which a sync def cannot
     return fix("return-to-yield", func, name=name, is_async=is_async, **{"return": _span(node)})
 
 
@@ -399,7 +436,7 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
         session; FastAPI 0.123.5 and later unwrap `__wrapped__` and fail with `TypeError` at
         request time.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         from contextlib import contextmanager
 
         @contextmanager
@@ -409,15 +446,15 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
 
         @app.get("/items")
         def items(db: Session = Depends(get_db)): ...
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             with SessionLocal() as db:
                 yield db
 
         @app.get("/items")
         def items(db: Session = Depends(get_db)): ...
-    '''),
+    """),
     fix_safety="""
         Safe when the function is used only through `Depends` in this module: the decorator is
         removed and FastAPI runs the generator as intended. When the function is also used in
@@ -425,20 +462,32 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
     """,
     references=(YIELD_DOC,),
     flagged=(
-        SYNC + 'from contextlib import contextmanager\n\n@contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):  # FAC204\n    return 1\n',
-        ASYNC + 'from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):  # FAC204\n    return 1\n',
-        SYNC + 'import contextlib\nfrom typing import Annotated\n\n@contextlib.contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\nDB = Annotated[Session, Depends(get_db)]  # FAC204\n',
-        SYNC + 'from contextlib import contextmanager as cm\n\n@cm\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\napp2 = FastAPI(dependencies=[Depends(get_db)])  # FAC204\n',
-        SYNC + 'from contextlib import contextmanager\nfrom fastapi import Security\n\n@contextmanager\ndef current_user():\n    yield None\n\n@app.get("/me")\ndef me(user=Security(current_user)):  # FAC204\n    return user\n',
-        ASYNC + 'from contextlib import asynccontextmanager\nfrom fastapi import APIRouter\n\n@asynccontextmanager\nasync def lifespan_db():\n    async with SessionLocal() as db:\n        yield db\n\nrouter = APIRouter(dependencies=[Depends(lifespan_db)])  # FAC204\n',
+        SYNC
+        + 'from contextlib import contextmanager\n\n@contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):  # FAC204\n    return 1\n',
+        ASYNC
+        + 'from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):  # FAC204\n    return 1\n',
+        SYNC
+        + "import contextlib\nfrom typing import Annotated\n\n@contextlib.contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\nDB = Annotated[Session, Depends(get_db)]  # FAC204\n",
+        SYNC
+        + "from contextlib import contextmanager as cm\n\n@cm\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\napp2 = FastAPI(dependencies=[Depends(get_db)])  # FAC204\n",
+        SYNC
+        + 'from contextlib import contextmanager\nfrom fastapi import Security\n\n@contextmanager\ndef current_user():\n    yield None\n\n@app.get("/me")\ndef me(user=Security(current_user)):  # FAC204\n    return user\n',
+        ASYNC
+        + "from contextlib import asynccontextmanager\nfrom fastapi import APIRouter\n\n@asynccontextmanager\nasync def lifespan_db():\n    async with SessionLocal() as db:\n        yield db\n\nrouter = APIRouter(dependencies=[Depends(lifespan_db)])  # FAC204\n",
     ),
     clean=(
-        SYNC + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        SYNC + 'from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    with SessionLocal() as db:\n        yield db\n\ndef nightly_job():\n    with session_scope() as db:\n        db.commit()\n',
-        ASYNC + 'from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def lifespan(app):\n    yield\n\napp2 = FastAPI(lifespan=lifespan)\n',
-        SYNC + 'from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    with SessionLocal() as db:\n        yield db\n\ndef get_db():\n    with session_scope() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        ASYNC + 'async def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        SYNC + 'import functools\n\ndef get_db(readonly: bool):\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db=Depends(functools.partial(get_db, readonly=True))):\n    return 1\n',
+        SYNC
+        + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + "from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    with SessionLocal() as db:\n        yield db\n\ndef nightly_job():\n    with session_scope() as db:\n        db.commit()\n",
+        ASYNC
+        + "from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def lifespan(app):\n    yield\n\napp2 = FastAPI(lifespan=lifespan)\n",
+        SYNC
+        + 'from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    with SessionLocal() as db:\n        yield db\n\ndef get_db():\n    with session_scope() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        ASYNC
+        + 'async def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+        SYNC
+        + 'import functools\n\ndef get_db(readonly: bool):\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db=Depends(functools.partial(get_db, readonly=True))):\n    return 1\n',
     ),
 )
 def contextmanager_dependency(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -486,7 +535,7 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
         500 ("Response not awaited ... is not raising the exception again") instead of the
         404 or 422 the endpoint raised.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             try:
@@ -495,8 +544,8 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
                 db.rollback()
             finally:
                 db.close()
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             db = SessionLocal()
             try:
@@ -506,24 +555,36 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
                 raise
             finally:
                 db.close()
-    '''),
+    """),
     fix_safety="Unsafe: re-raising changes what the client receives (the endpoint's own error instead of a 500).",
     references=(YIELD_DOC,),
     flagged=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:  # FAC205\n        db.rollback()\n    finally:\n        db.close()\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except:  # FAC205\n        pass\n    finally:\n        db.close()\n',
-        ASYNC + 'async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:  # FAC205\n            await db.rollback()\n',
-        ASYNC + 'import logging\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception as error:  # FAC205\n        logging.exception(error)\n    finally:\n        await db.close()\n',
-        SYNC + 'from sqlalchemy.exc import SQLAlchemyError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except SQLAlchemyError:  # FAC205\n            db.rollback()\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n        db.commit()\n    except ValueError:  # FAC205\n        db.rollback()\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n',
+        SYNC
+        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:  # FAC205\n        db.rollback()\n    finally:\n        db.close()\n",
+        SYNC
+        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except:  # FAC205\n        pass\n    finally:\n        db.close()\n",
+        ASYNC
+        + "async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:  # FAC205\n            await db.rollback()\n",
+        ASYNC
+        + "import logging\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception as error:  # FAC205\n        logging.exception(error)\n    finally:\n        await db.close()\n",
+        SYNC
+        + 'from sqlalchemy.exc import SQLAlchemyError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except SQLAlchemyError:  # FAC205\n            db.rollback()\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
+        SYNC
+        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n        db.commit()\n    except ValueError:  # FAC205\n        db.rollback()\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n",
     ),
     clean=(
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n',
-        SYNC + 'from fastapi import HTTPException\nfrom sqlalchemy.exc import IntegrityError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except IntegrityError as error:\n            db.rollback()\n            raise HTTPException(409) from error\n',
-        ASYNC + 'async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:\n            await db.rollback()\n            raise\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        db.execute(text("select 1"))\n    except Exception:\n        pass\n    try:\n        yield db\n    finally:\n        db.close()\n',
-        SYNC + 'from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:\n        db.rollback()\n    finally:\n        db.close()\n\ndef job():\n    with session_scope() as db:\n        db.commit()\n',
-        ASYNC + 'async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n',
+        SYNC
+        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n",
+        SYNC
+        + "from fastapi import HTTPException\nfrom sqlalchemy.exc import IntegrityError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except IntegrityError as error:\n            db.rollback()\n            raise HTTPException(409) from error\n",
+        ASYNC
+        + "async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:\n            await db.rollback()\n            raise\n",
+        SYNC
+        + 'def get_db():\n    db = SessionLocal()\n    try:\n        db.execute(text("select 1"))\n    except Exception:\n        pass\n    try:\n        yield db\n    finally:\n        db.close()\n',
+        SYNC
+        + "from contextlib import contextmanager\n\n@contextmanager\ndef session_scope():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:\n        db.rollback()\n    finally:\n        db.close()\n\ndef job():\n    with session_scope() as db:\n        db.commit()\n",
+        ASYNC
+        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n",
     ),
 )
 def swallowed_exception_in_dependency(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -563,39 +624,50 @@ def swallowed_exception_in_dependency(model: ModuleModel, options_: Options) -> 
         (Python warns "coroutine ... was never awaited" at best), so the connection is never
         returned to the pool.
     """,
-    example=ASYNC + _block('''
+    example=ASYNC + _block("""
         async def get_db():
             db = SessionLocal()
             try:
                 yield db
             finally:
                 db.close()
-    '''),
-    use_instead=ASYNC + _block('''
+    """),
+    use_instead=ASYNC + _block("""
         async def get_db():
             db = SessionLocal()
             try:
                 yield db
             finally:
                 await db.close()
-    '''),
+    """),
     fix_safety="Safe: awaiting the call makes it do what it says.",
-    references=("https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#sqlalchemy.ext.asyncio.AsyncSession.close",),
+    references=(
+        "https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#sqlalchemy.ext.asyncio.AsyncSession.close",
+    ),
     flagged=(
-        ASYNC + 'async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()  # FAC206\n',
-        ASYNC + 'async def get_db():\n    db = AsyncSession(engine)\n    yield db  # FAC202\n    db.close()  # FAC206\n',
-        ASYNC + '@app.get("/x")\nasync def x(db: AsyncSession = Depends(lambda: None)):\n    db.close()  # FAC206\n    return 1\n',
-        ASYNC + 'from typing import Annotated\n\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\nSessionDep = Annotated[AsyncSession, Depends(get_db)]\n\n@app.post("/x")\nasync def x(db: SessionDep):\n    await db.commit()\n    db.close()  # FAC206\n',
-        ASYNC + 'from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        Scoped.remove()  # FAC206\n',
-        ASYNC + 'async def cleanup(db: AsyncSession):\n    db.close()  # FAC206\n',
+        ASYNC
+        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()  # FAC206\n",
+        ASYNC
+        + "async def get_db():\n    db = AsyncSession(engine)\n    yield db  # FAC202\n    db.close()  # FAC206\n",
+        ASYNC
+        + '@app.get("/x")\nasync def x(db: AsyncSession = Depends(lambda: None)):\n    db.close()  # FAC206\n    return 1\n',
+        ASYNC
+        + 'from typing import Annotated\n\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\nSessionDep = Annotated[AsyncSession, Depends(get_db)]\n\n@app.post("/x")\nasync def x(db: SessionDep):\n    await db.commit()\n    db.close()  # FAC206\n',
+        ASYNC
+        + "from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        Scoped.remove()  # FAC206\n",
+        ASYNC + "async def cleanup(db: AsyncSession):\n    db.close()  # FAC206\n",
     ),
     clean=(
-        ASYNC + 'async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n',
-        SYNC + 'async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n',
-        ASYNC + 'from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        await Scoped.remove()\n',
-        ASYNC + 'import asyncio\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await asyncio.shield(db.close())\n',
-        ASYNC + 'import httpx\n\nasync def f():\n    client = httpx.AsyncClient()\n    client.close()\n',
-        SYNC + 'def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n',
+        ASYNC
+        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await db.close()\n",
+        SYNC
+        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n",
+        ASYNC
+        + "from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        await Scoped.remove()\n",
+        ASYNC
+        + "import asyncio\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        await asyncio.shield(db.close())\n",
+        ASYNC + "import httpx\n\nasync def f():\n    client = httpx.AsyncClient()\n    client.close()\n",
+        SYNC + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n",
     ),
 )
 def unawaited_async_close(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -640,32 +712,40 @@ def unawaited_async_close(model: ModuleModel, options_: Options) -> Iterator[Rep
         on the event-loop thread, so one request sees several sessions and later requests
         inherit sessions that `remove()` (called on another thread) never cleared.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         from sqlalchemy.orm import scoped_session
 
         Db = scoped_session(SessionLocal)
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         def get_db():
             with SessionLocal() as db:
                 yield db
-    '''),
+    """),
     fix_safety="No fix: the replacement depends on how the registry is used.",
     references=("https://docs.sqlalchemy.org/en/20/orm/contextual.html", FASTAPI_SQL_DOC),
     flagged=(
-        SYNC + 'from sqlalchemy.orm import scoped_session\nDb = scoped_session(SessionLocal)  # FAC207\n',
-        SYNC + 'from sqlalchemy import orm\nDb = orm.scoped_session(orm.sessionmaker(bind=engine))  # FAC207\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session as registry\nDb = registry(sessionmaker(bind=engine, autoflush=False))  # FAC207\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session\n\ndef make_registry():\n    return scoped_session(SessionLocal)  # FAC207\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session\ndb_session = scoped_session(\n    SessionLocal,  # FAC207\n)\n'.replace("scoped_session(\n    SessionLocal,  # FAC207", "scoped_session(  # FAC207\n    SessionLocal,"),
-        SYNC + 'import sqlalchemy.orm\nDb = sqlalchemy.orm.scoped_session(SessionLocal)  # FAC207\n\n@app.middleware("http")\nasync def remove_session(request, call_next):\n    try:\n        return await call_next(request)\n    finally:\n        Db.remove()\n',
+        SYNC + "from sqlalchemy.orm import scoped_session\nDb = scoped_session(SessionLocal)  # FAC207\n",
+        SYNC + "from sqlalchemy import orm\nDb = orm.scoped_session(orm.sessionmaker(bind=engine))  # FAC207\n",
+        SYNC
+        + "from sqlalchemy.orm import scoped_session as registry\nDb = registry(sessionmaker(bind=engine, autoflush=False))  # FAC207\n",
+        SYNC
+        + "from sqlalchemy.orm import scoped_session\n\ndef make_registry():\n    return scoped_session(SessionLocal)  # FAC207\n",
+        SYNC
+        + "from sqlalchemy.orm import scoped_session\ndb_session = scoped_session(\n    SessionLocal,  # FAC207\n)\n".replace(
+            "scoped_session(\n    SessionLocal,  # FAC207", "scoped_session(  # FAC207\n    SessionLocal,"
+        ),
+        SYNC
+        + 'import sqlalchemy.orm\nDb = sqlalchemy.orm.scoped_session(SessionLocal)  # FAC207\n\n@app.middleware("http")\nasync def remove_session(request, call_next):\n    try:\n        return await call_next(request)\n    finally:\n        Db.remove()\n',
     ),
     clean=(
-        SYNC + 'from contextvars import ContextVar\nfrom sqlalchemy.orm import scoped_session\nrequest_id: ContextVar[int] = ContextVar("request_id")\nDb = scoped_session(SessionLocal, scopefunc=request_id.get)\n',
-        ASYNC + 'from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nDb = async_scoped_session(SessionLocal, scopefunc=current_task)\n',
+        SYNC
+        + 'from contextvars import ContextVar\nfrom sqlalchemy.orm import scoped_session\nrequest_id: ContextVar[int] = ContextVar("request_id")\nDb = scoped_session(SessionLocal, scopefunc=request_id.get)\n',
+        ASYNC
+        + "from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nDb = async_scoped_session(SessionLocal, scopefunc=current_task)\n",
         'from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\nDb = scoped_session(sessionmaker(bind=create_engine("sqlite://")))\n',
-        SYNC + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n',
-        SYNC + 'from sqlalchemy.orm import scoped_session\nDb = scoped_session(SessionLocal, lambda: 1)\n',
+        SYNC + "def get_db():\n    with SessionLocal() as db:\n        yield db\n",
+        SYNC + "from sqlalchemy.orm import scoped_session\nDb = scoped_session(SessionLocal, lambda: 1)\n",
         SYNC + 'registry = {}\nsession_registry = registry.get("scoped_session")\n',
     ),
 )
@@ -700,38 +780,49 @@ def thread_local_scoped_session(model: ModuleModel, options_: Options) -> Iterat
         handlers raise routinely (`HTTPException(404)`). Each such request leaks a
         checked-out connection until garbage collection.
     """,
-    example=SYNC + _block('''
+    example=SYNC + _block("""
         @app.get("/items")
         def items():
             db = SessionLocal()
             rows = db.execute(text("select 1")).all()
             db.close()
             return rows
-    '''),
-    use_instead=SYNC + _block('''
+    """),
+    use_instead=SYNC + _block("""
         @app.get("/items")
         def items():
             with SessionLocal() as db:
                 return db.execute(text("select 1")).all()
-    '''),
+    """),
     fix_safety="Safe: `with` closes the session on every path; the body runs unchanged inside it.",
     references=(SA_CLOSING, FASTAPI_SQL_DOC),
     flagged=(
-        SYNC + '@app.get("/x")\ndef x():\n    db = SessionLocal()  # FAC208\n    rows = db.execute(text("select 1")).all()\n    db.close()\n    return rows\n',
+        SYNC
+        + '@app.get("/x")\ndef x():\n    db = SessionLocal()  # FAC208\n    rows = db.execute(text("select 1")).all()\n    db.close()\n    return rows\n',
         SYNC + '@app.post("/x")\ndef x():\n    db = Session(engine)  # FAC208\n    db.commit()\n',
-        ASYNC + '@app.get("/x")\nasync def x():\n    db = SessionLocal()  # FAC208\n    rows = (await db.execute(text("select 1"))).all()\n    await db.close()\n    return rows\n',
-        ASYNC + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.delete("/x/{i}")\nasync def remove(i: int):\n    session = AsyncSession(engine)  # FAC208\n    await session.commit()\n',
-        SYNC + '@app.api_route("/x", methods=["GET", "POST"])\ndef x():\n    db = SessionLocal()  # FAC208\n    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n',
-        SYNC + '@app.get("/x/{i}")\ndef x(i: int):\n    db = SessionLocal()  # FAC208\n    if i < 0:\n        return None\n    db.close()\n',
+        ASYNC
+        + '@app.get("/x")\nasync def x():\n    db = SessionLocal()  # FAC208\n    rows = (await db.execute(text("select 1"))).all()\n    await db.close()\n    return rows\n',
+        ASYNC
+        + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.delete("/x/{i}")\nasync def remove(i: int):\n    session = AsyncSession(engine)  # FAC208\n    await session.commit()\n',
+        SYNC
+        + '@app.api_route("/x", methods=["GET", "POST"])\ndef x():\n    db = SessionLocal()  # FAC208\n    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n',
+        SYNC
+        + '@app.get("/x/{i}")\ndef x(i: int):\n    db = SessionLocal()  # FAC208\n    if i < 0:\n        return None\n    db.close()\n',
     ),
     clean=(
-        SYNC + '@app.get("/x")\ndef x():\n    with SessionLocal() as db:\n        return db.execute(text("select 1")).all()\n',
-        ASYNC + '@app.get("/x")\nasync def x():\n    async with SessionLocal() as db:\n        return (await db.execute(text("select 1"))).all()\n',
-        SYNC + '@app.get("/x")\ndef x():\n    db = SessionLocal()\n    try:\n        return db.execute(text("select 1")).all()\n    finally:\n        db.close()\n',
-        SYNC + '@app.post("/x")\ndef x():\n    with SessionLocal.begin() as db:\n        db.execute(text("select 1"))\n',
-        SYNC + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return db.execute(text("select 1")).all()\n',
-        SYNC + 'def report():\n    db = SessionLocal()\n    db.close()\n',
-        ASYNC + '@app.get("/x")\nasync def x():\n    db = SessionLocal()\n    try:\n        return 1\n    finally:\n        await db.close()\n',
+        SYNC
+        + '@app.get("/x")\ndef x():\n    with SessionLocal() as db:\n        return db.execute(text("select 1")).all()\n',
+        ASYNC
+        + '@app.get("/x")\nasync def x():\n    async with SessionLocal() as db:\n        return (await db.execute(text("select 1"))).all()\n',
+        SYNC
+        + '@app.get("/x")\ndef x():\n    db = SessionLocal()\n    try:\n        return db.execute(text("select 1")).all()\n    finally:\n        db.close()\n',
+        SYNC
+        + '@app.post("/x")\ndef x():\n    with SessionLocal.begin() as db:\n        db.execute(text("select 1"))\n',
+        SYNC
+        + 'def get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return db.execute(text("select 1")).all()\n',
+        SYNC + "def report():\n    db = SessionLocal()\n    db.close()\n",
+        ASYNC
+        + '@app.get("/x")\nasync def x():\n    db = SessionLocal()\n    try:\n        return 1\n    finally:\n        await db.close()\n',
     ),
 )
 def handler_session_not_closed(model: ModuleModel, options_: Options) -> Iterator[Report]:
@@ -746,7 +837,8 @@ def handler_session_not_closed(model: ModuleModel, options_: Options) -> Iterato
                 continue
             fields = {"name": created.name, "call": ast.unparse(created.node.value)}
             data = {"assign": _span(created.node), "name": created.name, "is_async": created.value.is_async}
-            yield created.node, fields, fix("with-session", func, **data)
+            usable = not created.value.is_async or isinstance(func, ast.AsyncFunctionDef)
+            yield created.node, fields, fix("with-session", func, **data) if usable else None
 
 
 def _finally_closes(func: ast.AST, created) -> bool:
