@@ -250,7 +250,7 @@ class Run:
             elif result.data != data:
                 write_atomic(path, data, result.data)
             self.fixed += result.fixed
-            self.report(shown, result.remaining, sys.stderr if to_stdout else sys.stdout)
+            self.report(shown, result.remaining, sys.stderr if to_stdout or self.args.diff else sys.stdout)
         except InputError as error:
             print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
             if to_stdout:
@@ -280,22 +280,22 @@ class Run:
         return 1 if self.remaining or (self.args.diff and self.fixed) else 0
 
     def summary(self) -> str:
-        remaining = len(self.remaining)
-        fixable_safe = sum(1 for f in self.remaining if f.fix is not None and RULES[f.code].fix != UNSAFE)
-        unsafe = sorted({f.code for f in self.remaining if f.fix is not None and RULES[f.code].fix == UNSAFE})
-        unsafe_count = sum(1 for f in self.remaining if f.code in unsafe and f.fix is not None)
-        verb = "would be fixed" if self.args.diff else "fixed"
-        parts = [f"{self.fixed} {verb}"] if self.fixing else []
-        parts.append(f"{remaining} remaining" if self.fixing else f"{remaining} found")
-        line = ", ".join(parts)
-        hints = []
-        if not self.fixing and fixable_safe:
-            hints.append(f"{fixable_safe} fixable with --fix")
-        if unsafe_count and not self.unsafe:
-            hints.append(f"{unsafe_count} with an unsafe fix ({', '.join(unsafe)}): use --unsafe-fixes")
-        return f"flake8-fastapi-cors: {_plural(self.fixed + remaining if self.fixing else remaining)}: {line}" + (
-            f"; {'; '.join(hints)}" if hints else ""
-        )
+        """`3 findings: 2 fixed, 1 remaining; 1 fixable with --unsafe-fixes (FAC101)`."""
+        remaining = self.remaining
+        with_fix = [f for f in remaining if f.fix is not None]
+        unsafe = [f for f in with_fix if RULES[f.code].fix == UNSAFE]
+        if self.fixing:
+            verb = "would be fixed" if self.args.diff else "fixed"
+            line = f"{_plural(self.fixed + len(remaining))}: {self.fixed} {verb}, {len(remaining)} remaining"
+        else:
+            line = _plural(len(remaining))
+            safe = len(with_fix) - len(unsafe)
+            if safe:
+                line += f"; {safe} fixable with --fix"
+        if unsafe and not self.unsafe:
+            codes = ", ".join(sorted({f.code for f in unsafe}))
+            line += f"; {len(unsafe)} fixable with --unsafe-fixes ({codes})"
+        return f"flake8-fastapi-cors: {line}"
 
 
 def _plural(count: int) -> str:

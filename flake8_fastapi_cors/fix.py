@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding, Options, all_rules
@@ -52,8 +52,10 @@ def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], u
         todo = [f for f in found if applicable(f, unsafe)]
         if not todo:
             break
-        new_data, applied = _apply_once(path, data, text, todo)
+        new_data, applied, refused = _apply_once(path, data, text, todo)
         if new_data == data:
+            # what the fixers refused has no fix after all (e.g. comments among the items)
+            found = [replace(f, fix=None) if f in refused else f for f in found]
             break
         problem = _compile_error(path, new_data)
         if problem is not None:
@@ -79,8 +81,9 @@ def _compile_error(path: str, data: bytes) -> Optional[str]:
     return None
 
 
-def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple[bytes, int]:
-    """One pass: apply the non-overlapping fixes of `todo`; (new bytes, findings fixed)."""
+def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple[bytes, int, List[Finding]]:
+    """One pass: apply the non-overlapping fixes of `todo`; (new bytes, findings
+    fixed, findings whose fixer refused the code it found)."""
     import libcst as cst
     from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
     from libcst.metadata import MetadataWrapper, PositionProvider
@@ -124,7 +127,8 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
         taken.append((start, end))
         plan[id(node)] = [fn, finding.fix, [finding]]
 
-    applied = []
+    applied: List[Finding] = []
+    refused: List[Finding] = []
 
     class Apply(cst.CSTTransformer):
         def on_leave(self, original, updated):
@@ -136,6 +140,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
                 # targets never nest within one pass, so `original` has no pending changes
                 replacement = fn(original, dict(fix_.data), context)
             except NoFix:
+                refused.extend(findings_)
                 return updated
             applied.extend(findings_)
             return replacement
@@ -146,7 +151,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
         new = AddImportsVisitor(context.codemod).transform_module(new)
     if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
         new = RemoveImportsVisitor(context.codemod).transform_module(new)
-    return new.bytes, len(applied)
+    return new.bytes, len(applied), refused
 
 
 def _size(finding: Finding) -> Tuple[int, int]:

@@ -192,8 +192,19 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
     """,
     references=(STARLETTE_CORS_DOC, FASTAPI_CORS_DOC, "https://cwe.mitre.org/data/definitions/942.html"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101:50\n',
-        IMPORTS + _block("""
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)  # FAC101:50\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()], allow_credentials=True)  # FAC101:50
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"],  # FAC101:19
@@ -202,7 +213,23 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
             allow_headers=["*"],
         )
         """),
-        """
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()],  # FAC101:19
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+        """,
+        ),
+        (
+            """
         import os
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
@@ -211,13 +238,38 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
         ORIGINS = os.getenv("ORIGINS", "*").split(",")  # FAC101
         app = Starlette(middleware=[Middleware(Cors, allow_origins=ORIGINS, allow_credentials=True)])
         """,
-        IMPORTS + _block("""
+            """
+        import os
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware as Cors
+
+        ORIGINS = os.getenv("ORIGINS", "").split(",")  # FAC101
+        app = Starlette(middleware=[Middleware(Cors, allow_origins=ORIGINS, allow_credentials=True)])
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         cors = {"allow_origins": ("null", "https://app.example.com"), "allow_credentials": "false"}  # FAC101 FAC103
         app.add_middleware(CORSMiddleware, **cors)
         """),
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https?://.*", allow_credentials=True)  # FAC101\n',
-        """
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        cors = {"allow_origins": [o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()], "allow_credentials": "false"}  # FAC101 FAC103
+        app.add_middleware(CORSMiddleware, **cors)
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https?://.*", allow_credentials=True)  # FAC101\n',
+            None,
+        ),
+        (
+            """
         from fastapi import FastAPI
         from fastapi.middleware.cors import CORSMiddleware
         from pydantic_settings import BaseSettings
@@ -230,7 +282,22 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
         app = FastAPI()
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=settings.cors_credentials)
         """,
-        """
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        from pydantic_settings import BaseSettings
+
+        class Settings(BaseSettings):
+            cors_origins: list[str] = []  # FAC101
+            cors_credentials: bool = True
+
+        settings = Settings()
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=settings.cors_credentials)
+        """,
+        ),
+        (
+            """
         import fastapi
         import fastapi.middleware.cors
 
@@ -239,6 +306,17 @@ def _any_site(config: CorsConfig, allow_null: bool) -> Optional[Tuple[ast.AST, s
             origins = ["*"]  # FAC101
             return fastapi.middleware.cors.CORSMiddleware(app, allow_origins=origins, allow_credentials=1)
         """,
+            """
+        import fastapi
+        import fastapi.middleware.cors
+        import os
+
+        def create_app():
+            app = fastapi.FastAPI()
+            origins = [o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]  # FAC101
+            return fastapi.middleware.cors.CORSMiddleware(app, allow_origins=origins, allow_credentials=1)
+        """,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n',
@@ -404,22 +482,93 @@ def wildcard_origin(model: ModuleModel, options_: Options) -> Iterator[Report]:
     """,
     references=(FASTAPI_CORS_DOC, "https://12factor.net/config"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:49\n',
-        IMPORTS
-        + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
-        "from starlette.middleware import Middleware\n"
-        + IMPORTS
-        + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
-        IMPORTS
-        + 'FRONTEND = "https://app.example.com"\napp.add_middleware(CORSMiddleware, allow_origins={FRONTEND, "https://admin.example.com"})  # FAC103\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=[os.getenv("FRONTEND_URL"), "http://localhost:3000"])  # FAC103\n',
-        IMPORTS
-        + 'class Config:\n    ORIGINS = ["https://app.example.com"]  # FAC103\n\napp.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)\n',
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103:49\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://app.example.com").split(",") if o.strip()])  # FAC103:49
+        """,
+        ),
+        (
+            IMPORTS
+            + 'origins = [  # FAC103\n    "http://localhost:3000",\n    "https://app.example.com",\n]\napp.add_middleware(CORSMiddleware, allow_origins=origins)\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        origins = [  # FAC103
+            o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "http://localhost:3000,https://app.example.com").split(",") if o.strip()
+        ]
+        app.add_middleware(CORSMiddleware, allow_origins=origins)
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:5173"] + os.getenv("EXTRA", "").split(","))  # FAC103\n',
+            """
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "http://localhost:5173").split(",") if o.strip()] + os.getenv("EXTRA", "").split(","))  # FAC103
+        """,
+        ),
+        (
+            "from starlette.middleware import Middleware\n"
+            + IMPORTS
+            + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=("https://a.example.com", "https://b.example.com"))])  # FAC103\n',
+            """
+        from starlette.middleware import Middleware
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://a.example.com,https://b.example.com").split(",") if o.strip()])])  # FAC103
+        """,
+        ),
+        (
+            IMPORTS
+            + 'FRONTEND = "https://app.example.com"\napp.add_middleware(CORSMiddleware, allow_origins={FRONTEND, "https://admin.example.com"})  # FAC103\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        FRONTEND = "https://app.example.com"
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://app.example.com,https://admin.example.com").split(",") if o.strip()])  # FAC103
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=[os.getenv("FRONTEND_URL"), "http://localhost:3000"])  # FAC103\n',
+            None,
+        ),
+        (
+            IMPORTS
+            + 'class Config:\n    ORIGINS = ["https://app.example.com"]  # FAC103\n\napp.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+        import os
+
+        app = FastAPI()
+        class Config:
+            ORIGINS = [o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "https://app.example.com").split(",") if o.strip()]  # FAC103
+
+        app.add_middleware(CORSMiddleware, allow_origins=Config.ORIGINS)
+        """,
+        ),
     ),
     clean=(
         "import os\n"
@@ -520,15 +669,62 @@ def _shown(origins: List[str]) -> str:
     """,
     references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])  # FAC103 FAC104:50\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://App.Example.com"])  # FAC103 FAC104\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["localhost:3000"])  # FAC103 FAC104\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:443"])  # FAC103 FAC104\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(","))  # FAC104\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://*.example.com"])  # FAC103 FAC104\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com/app"])  # FAC103 FAC104\n',
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000/"])  # FAC103 FAC104:50\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"])  # FAC103 FAC104:50
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://App.Example.com"])  # FAC103 FAC104\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC103 FAC104
+        """,
+        ),
+        (IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["localhost:3000"])  # FAC103 FAC104\n', None),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com:443"])  # FAC103 FAC104\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://example.com"])  # FAC103 FAC104
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com, https://b.example.com").split(","))  # FAC104\n',
+            """
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=os.getenv("ORIGINS", "https://a.example.com,https://b.example.com").split(","))  # FAC104
+        """,
+        ),
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["https://*.example.com"])  # FAC103 FAC104\n',
+            None,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://example.com/app"])  # FAC103 FAC104\n',
+            None,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"])  # noqa: FAC103\n',
@@ -598,16 +794,67 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     """,
     references=(STARLETTE_CORS_DOC, "https://docs.python.org/3/library/re.html#re.fullmatch"),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:54\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(.*)example\\.com")  # FAC105\n',
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+example\\.com"))  # FAC105\n',
-        IMPORTS
-        + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app.example\\.com")  # FAC105:54\n',
+            r"""
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://app\.example\.com")  # FAC105:54
+        """,
+        ),
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://.*example\\.com")  # FAC105\n',
+            r"""
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(?:[a-z0-9-]+\.)*example\.com")  # FAC105
+        """,
+        ),
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://(.*)example\\.com")  # FAC105\n',
+            None,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\\.com.*", allow_credentials=True)  # FAC105\n',
+            r"""
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://example\.com(?::[0-9]+)?", allow_credentials=True)  # FAC105
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://[^/]+example\\.com"))  # FAC105\n',
+            r"""
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origin_regex=os.getenv("ORIGIN_REGEX", r"https://(?:[a-z0-9-]+\.)*example\.com"))  # FAC105
+        """,
+        ),
+        (
+            IMPORTS
+            + 'REGEX = r"^https://(www|api).example.com$"  # FAC105\napp.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)\n',
+            r"""
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        REGEX = r"^https://(www|api)\.example\.com$"  # FAC105
+        app.add_middleware(CORSMiddleware, allow_origin_regex=REGEX)
+        """,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
@@ -668,22 +915,93 @@ def permissive_origin_regex(model: ModuleModel, options_: Options) -> Iterator[R
     """,
     references=(STARLETTE_CORS_DOC,),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:49\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods="GET,POST")  # FAC103 FAC106\n',
-        IMPORTS
-        + 'ORIGINS = "https://a.example.com,https://b.example.com"\napp.add_middleware(CORSMiddleware, allow_origins=(o.strip() for o in ORIGINS.split(",")))  # FAC106\n',
-        "from pydantic_settings import BaseSettings\n"
-        + IMPORTS
-        + 'class Settings(BaseSettings):\n    cors_origins: str = "https://a.example.com"\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)  # FAC106\n',
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="https://app.example.com")  # FAC106:49\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])  # FAC106:49
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=os.getenv("CORS_ORIGINS"))  # FAC106\n',
+            """
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in os.getenv("CORS_ORIGINS", "").split(",") if o.strip()])  # FAC106
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=os.environ["CORS_HEADERS"])  # FAC103 FAC106\n',
+            """
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_headers=[o.strip() for o in os.environ["CORS_HEADERS"].split(",") if o.strip()])  # FAC103 FAC106
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers="X-Total-Count")  # FAC103 FAC106\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], expose_headers=["X-Total-Count"])  # FAC103 FAC106
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods="GET,POST")  # FAC103 FAC106\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"], allow_methods=["GET", "POST"])  # FAC103 FAC106
+        """,
+        ),
+        (
+            IMPORTS
+            + 'ORIGINS = "https://a.example.com,https://b.example.com"\napp.add_middleware(CORSMiddleware, allow_origins=(o.strip() for o in ORIGINS.split(",")))  # FAC106\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        ORIGINS = "https://a.example.com,https://b.example.com"
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in ORIGINS.split(",")])  # FAC106
+        """,
+        ),
+        (
+            "from pydantic_settings import BaseSettings\n"
+            + IMPORTS
+            + 'class Settings(BaseSettings):\n    cors_origins: str = "https://a.example.com"\n\nsettings = Settings()\napp.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)  # FAC106\n',
+            """
+        from pydantic_settings import BaseSettings
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        class Settings(BaseSettings):
+            cors_origins: str = "https://a.example.com"
+
+        settings = Settings()
+        app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()])  # FAC106
+        """,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins="*")\n',
@@ -812,10 +1130,22 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         "https://github.com/fastapi/fastapi/issues/775",
     ),
     flagged=(
-        IMPORTS + "from starlette.middleware.authentication import AuthenticationMiddleware\n"
-        'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103 FAC107:0\n'
-        "app.add_middleware(AuthenticationMiddleware, backend=None)\n",
-        IMPORTS + _block("""
+        (
+            IMPORTS + "from starlette.middleware.authentication import AuthenticationMiddleware\n"
+            'app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103 FAC107:0\n'
+            "app.add_middleware(AuthenticationMiddleware, backend=None)\n",
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from starlette.middleware.authentication import AuthenticationMiddleware
+        app.add_middleware(AuthenticationMiddleware, backend=None)
+        app.add_middleware(CORSMiddleware, allow_origins=["https://a.example.com"])  # FAC103 FAC107:0
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         from fastapi.responses import JSONResponse
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
@@ -826,7 +1156,24 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
                 return JSONResponse({"detail": "unauthorized"}, status_code=401)
             return await call_next(request)
         """),
-        """
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from fastapi.responses import JSONResponse
+
+        @app.middleware("http")
+        async def require_token(request, call_next):
+            if "authorization" not in request.headers:
+                return JSONResponse({"detail": "unauthorized"}, status_code=401)
+            return await call_next(request)
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+        """,
+        ),
+        (
+            """
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
         from starlette.middleware.cors import CORSMiddleware
@@ -837,7 +1184,20 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             Middleware(CORSMiddleware, allow_origins=["*"]),  # FAC107
         ])
         """,
-        IMPORTS + _block("""
+            """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from slowapi.middleware import SlowAPIMiddleware
+
+        app = Starlette(middleware=[
+            Middleware(CORSMiddleware, allow_origins=["*"]),  # FAC107
+            Middleware(SlowAPIMiddleware),
+        ])
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         from starlette.middleware.base import BaseHTTPMiddleware
         from starlette.responses import PlainTextResponse
 
@@ -850,7 +1210,26 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
         app.add_middleware(IPAllowList)
         """),
-        IMPORTS + _block("""
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from starlette.middleware.base import BaseHTTPMiddleware
+        from starlette.responses import PlainTextResponse
+
+        class IPAllowList(BaseHTTPMiddleware):
+            async def dispatch(self, request, call_next):
+                if request.client.host not in {"10.0.0.1"}:
+                    return PlainTextResponse("forbidden", status_code=403)
+                return await call_next(request)
+
+        app.add_middleware(IPAllowList)
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         from fastapi.responses import JSONResponse
         from myproject.security import JWTAuthMiddleware
 
@@ -860,7 +1239,23 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             app.add_middleware(JWTAuthMiddleware)
             return app
         """),
-        IMPORTS + _block("""
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from fastapi.responses import JSONResponse
+        from myproject.security import JWTAuthMiddleware
+
+        def create_app():
+            app = FastAPI()
+            app.add_middleware(JWTAuthMiddleware)
+            app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+            return app
+        """,
+        ),
+        (
+            IMPORTS + _block("""
         from fastapi.responses import JSONResponse
 
         app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
@@ -872,6 +1267,23 @@ def _string_problem(name: str, value: Value) -> Optional[dict]:
             except Exception:
                 return JSONResponse({"detail": "internal error"}, status_code=500)
         """),
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from fastapi.responses import JSONResponse
+
+        @app.middleware("http")
+        async def errors_as_json(request, call_next):
+            try:
+                return await call_next(request)
+            except Exception:
+                return JSONResponse({"detail": "internal error"}, status_code=500)
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC107
+        """,
+        ),
     ),
     clean=(
         IMPORTS + "from starlette.middleware.authentication import AuthenticationMiddleware\n"
@@ -1035,15 +1447,68 @@ def _short_circuits(entry, options_: Options) -> bool:
     fix_safety="Safe: the methods the routes already serve are added; nothing else changes.",
     references=(STARLETTE_CORS_DOC, "https://developer.mozilla.org/en-US/docs/Glossary/Preflight_request"),
     flagged=(
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:70\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
-        IMPORTS
-        + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
-        """
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108:0\n\n@app.post("/items")\ndef create(): ...\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:0
+
+        @app.post("/items")
+        def create(): ...
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])  # FAC108:70\n\n@app.delete("/items/{i}")\ndef remove(i: int): ...\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "DELETE"])  # FAC108:70
+
+        @app.delete("/items/{i}")
+        def remove(i: int): ...
+        """,
+        ),
+        (
+            IMPORTS
+            + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.put("/x")\ndef put(): ...\n\napp.include_router(router)\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET",))  # FAC108\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        from fastapi import APIRouter
+        router = APIRouter()
+
+        @router.put("/x")
+        def put(): ...
+
+        app.include_router(router)
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=("GET", "PUT"))  # FAC108
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])  # FAC108\n\n@app.api_route("/x", methods=["GET", "PATCH"])\ndef x(): ...\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "PATCH"])  # FAC108
+
+        @app.api_route("/x", methods=["GET", "PATCH"])
+        def x(): ...
+        """,
+        ),
+        (
+            """
         from starlette.applications import Starlette
         from starlette.middleware import Middleware
         from starlette.middleware.cors import CORSMiddleware
@@ -1056,8 +1521,36 @@ def _short_circuits(entry, options_: Options) -> bool:
             middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],  # FAC108
         )
         """,
-        IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC108 FAC109\n\n@app.put("/x")\ndef x(): ...\n\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC108\n',
+            """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from starlette.routing import Route
+
+        async def create(request): ...
+
+        app = Starlette(
+            routes=[Route("/items", create, methods=["POST"])],
+            middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])],  # FAC108
+        )
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC108 FAC109\n\n@app.put("/x")\ndef x(): ...\n\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC108\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get", "PUT"])  # FAC108 FAC109
+
+        @app.put("/x")
+        def x(): ...
+
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "PUT"])  # FAC108
+        """,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"])\n\n@app.get("/items")\ndef items(): ...\n',
@@ -1159,19 +1652,81 @@ def _method_names(value: Value) -> Optional[Set[str]]:
     fix_safety="Safe: upper-casing makes the entry match what browsers send.",
     references=(STARLETTE_CORS_DOC,),
     flagged=(
-        IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:71\n',
-        IMPORTS
-        + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
-        IMPORTS
-        + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
-        "import os\n"
-        + IMPORTS
-        + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',
-        "from starlette.middleware import Middleware\n"
-        + IMPORTS
-        + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"patch"})])  # FAC109\n',
-        IMPORTS
-        + 'opts = dict(allow_origins=["*"], allow_methods=["options"])  # FAC109\napp.add_middleware(CORSMiddleware, **opts)\n',
+        (
+            IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["get"])  # FAC109:71\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])  # FAC109:71
+        """,
+        ),
+        (
+            IMPORTS
+            + 'app.add_middleware(\n    CORSMiddleware,\n    allow_origins=["*"],\n    allow_methods=["GET", "post"],  # FAC109:26\n)\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST"],  # FAC109:26
+        )
+        """,
+        ),
+        (
+            IMPORTS
+            + 'METHODS = ("Put", "DELETE")  # FAC109\napp.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        METHODS = ("PUT", "DELETE")  # FAC109
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=METHODS)
+        """,
+        ),
+        (
+            "import os\n"
+            + IMPORTS
+            + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "get,post").split(","))  # FAC109\n',
+            """
+        import os
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=os.getenv("METHODS", "GET,POST").split(","))  # FAC109
+        """,
+        ),
+        (
+            "from starlette.middleware import Middleware\n"
+            + IMPORTS
+            + 'app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"patch"})])  # FAC109\n',
+            """
+        from starlette.middleware import Middleware
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app2 = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods={"PATCH"})])  # FAC109
+        """,
+        ),
+        (
+            IMPORTS
+            + 'opts = dict(allow_origins=["*"], allow_methods=["options"])  # FAC109\napp.add_middleware(CORSMiddleware, **opts)\n',
+            """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        opts = dict(allow_origins=["*"], allow_methods=["OPTIONS"])  # FAC109
+        app.add_middleware(CORSMiddleware, **opts)
+        """,
+        ),
     ),
     clean=(
         IMPORTS + 'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])\n',

@@ -157,17 +157,35 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
     """,
     references=(SA_SESSION_FAQ, FASTAPI_SQL_DOC),
     flagged=(
-        SYNC
-        + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\ndef items():\n    return db.execute(text("select 1")).all()\n',
-        SYNC + 'session = Session(engine)  # FAC201\n\n@app.post("/items")\ndef create():\n    session.commit()\n',
-        ASYNC
-        + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\nasync def items():\n    return (await db.execute(text("select 1"))).all()\n',
-        ASYNC
-        + 'session = AsyncSession(engine)  # FAC201\n\nasync def get_db():\n    yield session\n\n@app.get("/items")\nasync def items(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        SYNC
-        + 'from fastapi import APIRouter\nrouter = APIRouter()\nDB = SessionLocal()  # FAC201\n\n@router.delete("/items/{i}")\ndef remove(i: int):\n    DB.commit()\n',
-        SYNC
-        + 'from sqlalchemy.orm import scoped_session\nRegistry = scoped_session(SessionLocal, scopefunc=lambda: 1)\ndb = Registry()  # FAC201\n\ndef get_db():\n    return db\n\n@app.get("/x")\ndef x(s=Depends(get_db)):\n    return 1\n',
+        (
+            SYNC
+            + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\ndef items():\n    return db.execute(text("select 1")).all()\n',
+            None,
+        ),
+        (
+            SYNC + 'session = Session(engine)  # FAC201\n\n@app.post("/items")\ndef create():\n    session.commit()\n',
+            None,
+        ),
+        (
+            ASYNC
+            + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\nasync def items():\n    return (await db.execute(text("select 1"))).all()\n',
+            None,
+        ),
+        (
+            ASYNC
+            + 'session = AsyncSession(engine)  # FAC201\n\nasync def get_db():\n    yield session\n\n@app.get("/items")\nasync def items(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+            None,
+        ),
+        (
+            SYNC
+            + 'from fastapi import APIRouter\nrouter = APIRouter()\nDB = SessionLocal()  # FAC201\n\n@router.delete("/items/{i}")\ndef remove(i: int):\n    DB.commit()\n',
+            None,
+        ),
+        (
+            SYNC
+            + 'from sqlalchemy.orm import scoped_session\nRegistry = scoped_session(SessionLocal, scopefunc=lambda: 1)\ndb = Registry()  # FAC201\n\ndef get_db():\n    return db\n\n@app.get("/x")\ndef x(s=Depends(get_db)):\n    return 1\n',
+            None,
+        ),
     ),
     clean=(
         SYNC
@@ -253,15 +271,129 @@ def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
     fix_safety="Safe: the session is closed on every path, as it already was on the successful one.",
     references=(YIELD_DOC, SA_CLOSING),
     flagged=(
-        SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.close()\n",
-        SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n",
-        SYNC
-        + 'def get_db():\n    yield SessionLocal()  # FAC202\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
-        ASYNC + "async def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    await db.close()\n",
-        ASYNC
-        + "async def get_session():\n    session = AsyncSession(engine)\n    try:\n        yield session  # FAC202\n    except Exception:\n        await session.rollback()\n        raise\n    await session.close()\n",
-        SYNC
-        + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.commit()\n    db.close()\n\n@app.post("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+        (
+            SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db  # FAC202
+            finally:
+                db.close()
+        """,
+        ),
+        (
+            SYNC + "def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db  # FAC202
+            finally:
+                db.close()
+        """,
+        ),
+        (
+            SYNC
+            + 'def get_db():\n    yield SessionLocal()  # FAC202\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()  # FAC202
+            try:
+                yield db
+            finally:
+                db.close()
+
+        @app.get("/x")
+        def x(db=Depends(get_db)):
+            return 1
+        """,
+        ),
+        (
+            ASYNC + "async def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    await db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_db():
+            db = SessionLocal()
+            try:
+                yield db  # FAC202
+            finally:
+                await db.close()
+        """,
+        ),
+        (
+            ASYNC
+            + "async def get_session():\n    session = AsyncSession(engine)\n    try:\n        yield session  # FAC202\n    except Exception:\n        await session.rollback()\n        raise\n    await session.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_session():
+            session = AsyncSession(engine)
+            try:
+                yield session  # FAC202
+            except Exception:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+        """,
+        ),
+        (
+            SYNC
+            + 'def get_db():\n    db = SessionLocal()\n    yield db  # FAC202\n    db.commit()\n    db.close()\n\n@app.post("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db  # FAC202
+                db.commit()
+            finally:
+                db.close()
+
+        @app.post("/x")
+        def x(db: Session = Depends(get_db)):
+            return 1
+        """,
+        ),
     ),
     clean=(
         SYNC + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n",
@@ -362,18 +494,127 @@ def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], val
     fix_safety="Unsafe: turning the function into a generator changes what direct callers of it receive.",
     references=(YIELD_DOC, SA_CLOSING),
     flagged=(
-        SYNC
-        + 'def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        SYNC
-        + 'def get_db():\n    db = SessionLocal()\n    return db  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
-        ASYNC
-        + 'async def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
-        ASYNC
-        + 'from typing import Annotated\n\ndef get_session() -> AsyncSession:\n    return AsyncSession(engine)  # FAC203\n\nSessionDep = Annotated[AsyncSession, Depends(get_session)]\n\n@app.get("/x")\nasync def x(db: SessionDep):\n    return 1\n',
-        SYNC
-        + "def get_db():\n    return Session(engine)  # FAC203\n\napp2 = FastAPI(dependencies=[Depends(get_db)])\n",
-        SYNC
-        + 'from fastapi import Security\n\ndef get_db():\n    session = SessionLocal()\n    session.info["user"] = None\n    return session  # FAC203\n\n@app.get("/x")\ndef x(db=Security(get_db)):\n    return 1\n',
+        (
+            SYNC
+            + 'def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()  # FAC203
+            try:
+                yield db
+            finally:
+                db.close()
+
+        @app.get("/x")
+        def x(db: Session = Depends(get_db)):
+            return 1
+        """,
+        ),
+        (
+            SYNC
+            + 'def get_db():\n    db = SessionLocal()\n    return db  # FAC203\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db  # FAC203
+            finally:
+                db.close()
+
+        @app.get("/x")
+        def x(db: Session = Depends(get_db)):
+            return 1
+        """,
+        ),
+        (
+            ASYNC
+            + 'async def get_db():\n    return SessionLocal()  # FAC203\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_db():
+            db = SessionLocal()  # FAC203
+            try:
+                yield db
+            finally:
+                await db.close()
+
+        @app.get("/x")
+        async def x(db: AsyncSession = Depends(get_db)):
+            return 1
+        """,
+        ),
+        (
+            ASYNC
+            + 'from typing import Annotated\n\ndef get_session() -> AsyncSession:\n    return AsyncSession(engine)  # FAC203\n\nSessionDep = Annotated[AsyncSession, Depends(get_session)]\n\n@app.get("/x")\nasync def x(db: SessionDep):\n    return 1\n',
+            None,
+        ),
+        (
+            SYNC
+            + "def get_db():\n    return Session(engine)  # FAC203\n\napp2 = FastAPI(dependencies=[Depends(get_db)])\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = Session(engine)  # FAC203
+            try:
+                yield db
+            finally:
+                db.close()
+
+        app2 = FastAPI(dependencies=[Depends(get_db)])
+        """,
+        ),
+        (
+            SYNC
+            + 'from fastapi import Security\n\ndef get_db():\n    session = SessionLocal()\n    session.info["user"] = None\n    return session  # FAC203\n\n@app.get("/x")\ndef x(db=Security(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        from fastapi import Security
+
+        def get_db():
+            session = SessionLocal()
+            session.info["user"] = None
+            try:
+                yield session  # FAC203
+            finally:
+                session.close()
+
+        @app.get("/x")
+        def x(db=Security(get_db)):
+            return 1
+        """,
+        ),
     ),
     clean=(
         SYNC
@@ -462,18 +703,128 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
     """,
     references=(YIELD_DOC,),
     flagged=(
-        SYNC
-        + 'from contextlib import contextmanager\n\n@contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):  # FAC204\n    return 1\n',
-        ASYNC
-        + 'from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):  # FAC204\n    return 1\n',
-        SYNC
-        + "import contextlib\nfrom typing import Annotated\n\n@contextlib.contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\nDB = Annotated[Session, Depends(get_db)]  # FAC204\n",
-        SYNC
-        + "from contextlib import contextmanager as cm\n\n@cm\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\napp2 = FastAPI(dependencies=[Depends(get_db)])  # FAC204\n",
-        SYNC
-        + 'from contextlib import contextmanager\nfrom fastapi import Security\n\n@contextmanager\ndef current_user():\n    yield None\n\n@app.get("/me")\ndef me(user=Security(current_user)):  # FAC204\n    return user\n',
-        ASYNC
-        + "from contextlib import asynccontextmanager\nfrom fastapi import APIRouter\n\n@asynccontextmanager\nasync def lifespan_db():\n    async with SessionLocal() as db:\n        yield db\n\nrouter = APIRouter(dependencies=[Depends(lifespan_db)])  # FAC204\n",
+        (
+            SYNC
+            + 'from contextlib import contextmanager\n\n@contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\ndef x(db: Session = Depends(get_db)):  # FAC204\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+
+        def get_db():
+            with SessionLocal() as db:
+                yield db
+
+        @app.get("/x")
+        def x(db: Session = Depends(get_db)):  # FAC204
+            return 1
+        """,
+        ),
+        (
+            ASYNC
+            + 'from contextlib import asynccontextmanager\n\n@asynccontextmanager\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\n@app.get("/x")\nasync def x(db: AsyncSession = Depends(get_db)):  # FAC204\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+
+        async def get_db():
+            async with SessionLocal() as db:
+                yield db
+
+        @app.get("/x")
+        async def x(db: AsyncSession = Depends(get_db)):  # FAC204
+            return 1
+        """,
+        ),
+        (
+            SYNC
+            + "import contextlib\nfrom typing import Annotated\n\n@contextlib.contextmanager\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\nDB = Annotated[Session, Depends(get_db)]  # FAC204\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        from typing import Annotated
+
+        def get_db():
+            with SessionLocal() as db:
+                yield db
+
+        DB = Annotated[Session, Depends(get_db)]  # FAC204
+        """,
+        ),
+        (
+            SYNC
+            + "from contextlib import contextmanager as cm\n\n@cm\ndef get_db():\n    with SessionLocal() as db:\n        yield db\n\napp2 = FastAPI(dependencies=[Depends(get_db)])  # FAC204\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+
+        def get_db():
+            with SessionLocal() as db:
+                yield db
+
+        app2 = FastAPI(dependencies=[Depends(get_db)])  # FAC204
+        """,
+        ),
+        (
+            SYNC
+            + 'from contextlib import contextmanager\nfrom fastapi import Security\n\n@contextmanager\ndef current_user():\n    yield None\n\n@app.get("/me")\ndef me(user=Security(current_user)):  # FAC204\n    return user\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        from fastapi import Security
+
+        def current_user():
+            yield None
+
+        @app.get("/me")
+        def me(user=Security(current_user)):  # FAC204
+            return user
+        """,
+        ),
+        (
+            ASYNC
+            + "from contextlib import asynccontextmanager\nfrom fastapi import APIRouter\n\n@asynccontextmanager\nasync def lifespan_db():\n    async with SessionLocal() as db:\n        yield db\n\nrouter = APIRouter(dependencies=[Depends(lifespan_db)])  # FAC204\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        from fastapi import APIRouter
+
+        async def lifespan_db():
+            async with SessionLocal() as db:
+                yield db
+
+        router = APIRouter(dependencies=[Depends(lifespan_db)])  # FAC204
+        """,
+        ),
     ),
     clean=(
         SYNC
@@ -559,18 +910,145 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
     fix_safety="Unsafe: re-raising changes what the client receives (the endpoint's own error instead of a 500).",
     references=(YIELD_DOC,),
     flagged=(
-        SYNC
-        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:  # FAC205\n        db.rollback()\n    finally:\n        db.close()\n",
-        SYNC
-        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except:  # FAC205\n        pass\n    finally:\n        db.close()\n",
-        ASYNC
-        + "async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:  # FAC205\n            await db.rollback()\n",
-        ASYNC
-        + "import logging\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception as error:  # FAC205\n        logging.exception(error)\n    finally:\n        await db.close()\n",
-        SYNC
-        + 'from sqlalchemy.exc import SQLAlchemyError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except SQLAlchemyError:  # FAC205\n            db.rollback()\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
-        SYNC
-        + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n        db.commit()\n    except ValueError:  # FAC205\n        db.rollback()\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n",
+        (
+            SYNC
+            + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception:  # FAC205\n        db.rollback()\n    finally:\n        db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            except Exception:  # FAC205
+                db.rollback()
+                raise
+            finally:
+                db.close()
+        """,
+        ),
+        (
+            SYNC
+            + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except:  # FAC205\n        pass\n    finally:\n        db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            except:  # FAC205
+                raise
+            finally:
+                db.close()
+        """,
+        ),
+        (
+            ASYNC
+            + "async def get_db():\n    async with SessionLocal() as db:\n        try:\n            yield db\n        except Exception:  # FAC205\n            await db.rollback()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_db():
+            async with SessionLocal() as db:
+                try:
+                    yield db
+                except Exception:  # FAC205
+                    await db.rollback()
+                    raise
+        """,
+        ),
+        (
+            ASYNC
+            + "import logging\n\nasync def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    except Exception as error:  # FAC205\n        logging.exception(error)\n    finally:\n        await db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        import logging
+
+        async def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            except Exception as error:  # FAC205
+                logging.exception(error)
+                raise
+            finally:
+                await db.close()
+        """,
+        ),
+        (
+            SYNC
+            + 'from sqlalchemy.exc import SQLAlchemyError\n\ndef get_db():\n    with SessionLocal() as db:\n        try:\n            yield db\n        except SQLAlchemyError:  # FAC205\n            db.rollback()\n\n@app.get("/x")\ndef x(db=Depends(get_db)):\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        from sqlalchemy.exc import SQLAlchemyError
+
+        def get_db():
+            with SessionLocal() as db:
+                try:
+                    yield db
+                except SQLAlchemyError:  # FAC205
+                    db.rollback()
+                    raise
+
+        @app.get("/x")
+        def x(db=Depends(get_db)):
+            return 1
+        """,
+        ),
+        (
+            SYNC
+            + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n        db.commit()\n    except ValueError:  # FAC205\n        db.rollback()\n    except Exception:\n        db.rollback()\n        raise\n    finally:\n        db.close()\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+                db.commit()
+            except ValueError:  # FAC205
+                db.rollback()
+                raise
+            except Exception:
+                db.rollback()
+                raise
+            finally:
+                db.close()
+        """,
+        ),
     ),
     clean=(
         SYNC
@@ -645,17 +1123,120 @@ def swallowed_exception_in_dependency(model: ModuleModel, options_: Options) -> 
         "https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#sqlalchemy.ext.asyncio.AsyncSession.close",
     ),
     flagged=(
-        ASYNC
-        + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()  # FAC206\n",
-        ASYNC
-        + "async def get_db():\n    db = AsyncSession(engine)\n    yield db  # FAC202\n    db.close()  # FAC206\n",
-        ASYNC
-        + '@app.get("/x")\nasync def x(db: AsyncSession = Depends(lambda: None)):\n    db.close()  # FAC206\n    return 1\n',
-        ASYNC
-        + 'from typing import Annotated\n\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\nSessionDep = Annotated[AsyncSession, Depends(get_db)]\n\n@app.post("/x")\nasync def x(db: SessionDep):\n    await db.commit()\n    db.close()  # FAC206\n',
-        ASYNC
-        + "from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        Scoped.remove()  # FAC206\n",
-        ASYNC + "async def cleanup(db: AsyncSession):\n    db.close()  # FAC206\n",
+        (
+            ASYNC
+            + "async def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()  # FAC206\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                await db.close()  # FAC206
+        """,
+        ),
+        (
+            ASYNC
+            + "async def get_db():\n    db = AsyncSession(engine)\n    yield db  # FAC202\n    db.close()  # FAC206\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def get_db():
+            db = AsyncSession(engine)
+            yield db  # FAC202
+            await db.close()  # FAC206
+        """,
+        ),
+        (
+            ASYNC
+            + '@app.get("/x")\nasync def x(db: AsyncSession = Depends(lambda: None)):\n    db.close()  # FAC206\n    return 1\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        @app.get("/x")
+        async def x(db: AsyncSession = Depends(lambda: None)):
+            await db.close()  # FAC206
+            return 1
+        """,
+        ),
+        (
+            ASYNC
+            + 'from typing import Annotated\n\nasync def get_db():\n    async with SessionLocal() as db:\n        yield db\n\nSessionDep = Annotated[AsyncSession, Depends(get_db)]\n\n@app.post("/x")\nasync def x(db: SessionDep):\n    await db.commit()\n    db.close()  # FAC206\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        from typing import Annotated
+
+        async def get_db():
+            async with SessionLocal() as db:
+                yield db
+
+        SessionDep = Annotated[AsyncSession, Depends(get_db)]
+
+        @app.post("/x")
+        async def x(db: SessionDep):
+            await db.commit()
+            await db.close()  # FAC206
+        """,
+        ),
+        (
+            ASYNC
+            + "from asyncio import current_task\nfrom sqlalchemy.ext.asyncio import async_scoped_session\nScoped = async_scoped_session(SessionLocal, scopefunc=current_task)\n\nasync def get_db():\n    try:\n        yield Scoped()\n    finally:\n        Scoped.remove()  # FAC206\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        from asyncio import current_task
+        from sqlalchemy.ext.asyncio import async_scoped_session
+        Scoped = async_scoped_session(SessionLocal, scopefunc=current_task)
+
+        async def get_db():
+            try:
+                yield Scoped()
+            finally:
+                await Scoped.remove()  # FAC206
+        """,
+        ),
+        (
+            ASYNC + "async def cleanup(db: AsyncSession):\n    db.close()  # FAC206\n",
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        async def cleanup(db: AsyncSession):
+            await db.close()  # FAC206
+        """,
+        ),
     ),
     clean=(
         ASYNC
@@ -797,17 +1378,117 @@ def thread_local_scoped_session(model: ModuleModel, options_: Options) -> Iterat
     fix_safety="Safe: `with` closes the session on every path; the body runs unchanged inside it.",
     references=(SA_CLOSING, FASTAPI_SQL_DOC),
     flagged=(
-        SYNC
-        + '@app.get("/x")\ndef x():\n    db = SessionLocal()  # FAC208\n    rows = db.execute(text("select 1")).all()\n    db.close()\n    return rows\n',
-        SYNC + '@app.post("/x")\ndef x():\n    db = Session(engine)  # FAC208\n    db.commit()\n',
-        ASYNC
-        + '@app.get("/x")\nasync def x():\n    db = SessionLocal()  # FAC208\n    rows = (await db.execute(text("select 1"))).all()\n    await db.close()\n    return rows\n',
-        ASYNC
-        + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.delete("/x/{i}")\nasync def remove(i: int):\n    session = AsyncSession(engine)  # FAC208\n    await session.commit()\n',
-        SYNC
-        + '@app.api_route("/x", methods=["GET", "POST"])\ndef x():\n    db = SessionLocal()  # FAC208\n    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n',
-        SYNC
-        + '@app.get("/x/{i}")\ndef x(i: int):\n    db = SessionLocal()  # FAC208\n    if i < 0:\n        return None\n    db.close()\n',
+        (
+            SYNC
+            + '@app.get("/x")\ndef x():\n    db = SessionLocal()  # FAC208\n    rows = db.execute(text("select 1")).all()\n    db.close()\n    return rows\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        @app.get("/x")
+        def x():
+            with SessionLocal() as db:  # FAC208
+                rows = db.execute(text("select 1")).all()
+                return rows
+        """,
+        ),
+        (
+            SYNC + '@app.post("/x")\ndef x():\n    db = Session(engine)  # FAC208\n    db.commit()\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        @app.post("/x")
+        def x():
+            with Session(engine) as db:  # FAC208
+                db.commit()
+        """,
+        ),
+        (
+            ASYNC
+            + '@app.get("/x")\nasync def x():\n    db = SessionLocal()  # FAC208\n    rows = (await db.execute(text("select 1"))).all()\n    await db.close()\n    return rows\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        @app.get("/x")
+        async def x():
+            async with SessionLocal() as db:  # FAC208
+                rows = (await db.execute(text("select 1"))).all()
+                return rows
+        """,
+        ),
+        (
+            ASYNC
+            + 'from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.delete("/x/{i}")\nasync def remove(i: int):\n    session = AsyncSession(engine)  # FAC208\n    await session.commit()\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        from fastapi import APIRouter
+        router = APIRouter()
+
+        @router.delete("/x/{i}")
+        async def remove(i: int):
+            async with AsyncSession(engine) as session:  # FAC208
+                await session.commit()
+        """,
+        ),
+        (
+            SYNC
+            + '@app.api_route("/x", methods=["GET", "POST"])\ndef x():\n    db = SessionLocal()  # FAC208\n    try:\n        db.commit()\n    except Exception:\n        db.rollback()\n        raise\n    db.close()\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        @app.api_route("/x", methods=["GET", "POST"])
+        def x():
+            with SessionLocal() as db:  # FAC208
+                try:
+                    db.commit()
+                except Exception:
+                    db.rollback()
+                    raise
+        """,
+        ),
+        (
+            SYNC
+            + '@app.get("/x/{i}")\ndef x(i: int):\n    db = SessionLocal()  # FAC208\n    if i < 0:\n        return None\n    db.close()\n',
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        @app.get("/x/{i}")
+        def x(i: int):
+            with SessionLocal() as db:  # FAC208
+                if i < 0:
+                    return None
+        """,
+        ),
     ),
     clean=(
         SYNC
