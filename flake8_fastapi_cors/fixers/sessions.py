@@ -178,3 +178,56 @@ def with_session(function: cst.FunctionDef, data: dict, context: FixContext) -> 
         leading_lines=stmt.leading_lines,
     )
     return _with_body(function, [*body[:at], block])
+
+
+@fixer("inject-session", cst.Module, exact=False)
+def inject_session(module: cst.Module, data: dict, context: FixContext) -> cst.CSTNode:
+    """FAC201: after the global session, a yield dependency that makes one session
+    per request; each handler that used the global gets it as a parameter of the
+    same name, `name=Depends(get_db)`, so its body is unchanged. The global stays
+    for code outside requests."""
+    body = list(module.body)
+    at = context.index_of(body, data["binding"])
+    name, dependency, is_async = data["name"], data["dependency"], data["is_async"]
+    statement = body[at]
+    if not m.matches(
+        statement, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(name))], value=m.Call())])
+    ):
+        raise NoFix("not a plain `name = factory()` line")
+    call = context.code(statement.body[0].value)
+    definition = context.statement(
+        f"{'async ' if is_async else ''}def {dependency}():\n"
+        f"    {name} = {call}\n"
+        f"    try:\n"
+        f"        yield {name}\n"
+        f"    finally:\n"
+        f"        {_close(name, is_async)}\n"
+    ).with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    handlers = [context.index_of(body, span) for span in data["handlers"]]
+    for index in handlers:
+        body[index] = _with_dependency(body[index], name, dependency)
+    body.insert(at + 1, definition)
+    context.add_import("fastapi", "Depends")
+    return module.with_changes(body=body)
+
+
+def _with_dependency(function: cst.CSTNode, name: str, dependency: str) -> cst.FunctionDef:
+    """`function` with the parameter `name=Depends(dependency)` (keyword-only when
+    it has `*args` or `*`)."""
+    if not isinstance(function, cst.FunctionDef):
+        raise NoFix("the handler is not a plain def here")
+    if m.findall(function.body, m.Global() | m.Nonlocal()):
+        raise NoFix("the handler declares the name global")
+    params = function.params
+    if any(p.name.value == name for p in (*params.params, *params.kwonly_params, *params.posonly_params)):
+        raise NoFix("the handler already has a parameter of that name")
+    param = cst.Param(
+        cst.Name(name),
+        default=cst.Call(cst.Name("Depends"), [cst.Arg(cst.Name(dependency))]),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+    if isinstance(params.star_arg, (cst.Param, cst.ParamStar)) or params.kwonly_params:
+        params = params.with_changes(kwonly_params=[*params.kwonly_params, param])
+    else:
+        params = params.with_changes(params=[*params.params, param])
+    return function.with_changes(params=params)

@@ -160,16 +160,79 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
         (
             SYNC
             + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\ndef items():\n    return db.execute(text("select 1")).all()\n',
-            None,
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        db = SessionLocal()  # FAC201
+
+
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                db.close()
+
+        @app.get("/items")
+        def items(db=Depends(get_db)):
+            return db.execute(text("select 1")).all()
+        """,
         ),
         (
             SYNC + 'session = Session(engine)  # FAC201\n\n@app.post("/items")\ndef create():\n    session.commit()\n',
-            None,
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        session = Session(engine)  # FAC201
+
+
+        def get_db():
+            session = Session(engine)
+            try:
+                yield session
+            finally:
+                session.close()
+
+        @app.post("/items")
+        def create(session=Depends(get_db)):
+            session.commit()
+        """,
         ),
         (
             ASYNC
             + 'db = SessionLocal()  # FAC201\n\n@app.get("/items")\nasync def items():\n    return (await db.execute(text("select 1"))).all()\n',
-            None,
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("sqlite+aiosqlite:///app.db")
+        SessionLocal = async_sessionmaker(engine)
+        app = FastAPI()
+        db = SessionLocal()  # FAC201
+
+
+        async def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                await db.close()
+
+        @app.get("/items")
+        async def items(db=Depends(get_db)):
+            return (await db.execute(text("select 1"))).all()
+        """,
         ),
         (
             ASYNC
@@ -179,7 +242,30 @@ def _contains(outer: ast.AST, inner: ast.AST) -> bool:
         (
             SYNC
             + 'from fastapi import APIRouter\nrouter = APIRouter()\nDB = SessionLocal()  # FAC201\n\n@router.delete("/items/{i}")\ndef remove(i: int):\n    DB.commit()\n',
-            None,
+            """
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite:///app.db")
+        SessionLocal = sessionmaker(bind=engine)
+        app = FastAPI()
+        from fastapi import APIRouter
+        router = APIRouter()
+        DB = SessionLocal()  # FAC201
+
+
+        def get_db():
+            DB = SessionLocal()
+            try:
+                yield DB
+            finally:
+                DB.close()
+
+        @router.delete("/items/{i}")
+        def remove(i: int, DB=Depends(get_db)):
+            DB.commit()
+        """,
         ),
         (
             SYNC
@@ -206,10 +292,27 @@ def global_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
         return
     request_functions = facts.request_functions()
     for scope, binding in facts.global_sessions():
-        users = [f.name for f in request_functions if _uses_global(model, f, scope, binding.name)]
+        users = [f for f in request_functions if _uses_global(model, f, scope, binding.name)]
         if users:
-            shown = ", ".join(f"{u}()" for u in dict.fromkeys(users))
-            yield binding.node, {"name": binding.name, "users": shown}
+            shown = ", ".join(f"{u}()" for u in dict.fromkeys(f.name for f in users))
+            yield binding.node, {"name": binding.name, "users": shown}, _inject(facts, scope, binding, users)
+
+
+def _inject(facts: SessionModel, scope, binding, users: List[ast.AST]) -> Optional[Fix]:
+    """FAC201's fix: a yield dependency that makes one session per request, injected
+    (under the global's name) into the route handlers that used the global."""
+    model = facts.model
+    if scope.kind != "module" or binding.path or not isinstance(binding.value, ast.Call):
+        return None
+    if any(id(u) not in facts.handlers or model.scope_of[id(u)].parent is not scope for u in users):
+        return None  # a dependency or a method uses it: rewrite by hand
+    dependency = next((n for n in ("get_db", "get_session", "get_db_session") if n not in scope.bindings), None)
+    if dependency is None:
+        return None
+    is_async = facts.session_value(binding.value, scope).is_async
+    handlers = tuple(_span(u) for u in users)
+    data = {"name": binding.name, "dependency": dependency, "is_async": is_async, "handlers": handlers}
+    return fix("inject-session", binding.node, binding=_span(binding.node), **data)
 
 
 def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
