@@ -105,6 +105,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
         return line, col
 
     context = FixContext(wrapper.module, positions, to_chars)
+    refused: List[Finding] = []
     candidates: Dict[tuple, list] = {}
     plan: Dict[int, list] = {}  # id(node) -> [fixer, Fix, findings]
     taken: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
@@ -114,6 +115,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
             candidates[types] = [(n, r) for n, r in positions.items() if isinstance(n, types)]
         node = _innermost(candidates[types], context.chars(finding.fix.span), exact, lines)
         if node is None:
+            refused.append(finding)  # not the shape the check saw (e.g. a comment inside the parentheses)
             continue
         entry = plan.get(id(node))
         if entry is not None:
@@ -128,7 +130,6 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
         plan[id(node)] = [fn, finding.fix, [finding]]
 
     applied: List[Finding] = []
-    refused: List[Finding] = []
 
     class Apply(cst.CSTTransformer):
         def on_leave(self, original, updated):
@@ -206,9 +207,9 @@ def write_atomic(path: str, expected: bytes, data: bytes) -> None:
     real = os.path.realpath(path)
     if read_bytes(real, path) != expected:
         raise InputError(f"{path}: changed on disk while it was being fixed; not written")
-    if not os.access(real, os.W_OK):
-        raise InputError(f"{path}: file is read-only; not written")
     mode = os.stat(real)
+    if not os.access(real, os.W_OK) or not mode.st_mode & 0o222:  # root may write anything: ask the mode too
+        raise InputError(f"{path}: file is read-only; not written")
     directory, name = os.path.split(real)
     try:
         handle, temporary = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".fac-tmp")

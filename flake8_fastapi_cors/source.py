@@ -15,8 +15,8 @@ from flake8_fastapi_cors.plugin import check_tree
 from flake8_fastapi_cors.registry import Finding, Options
 
 # flake8's own spelling: `# noqa`, `# noqa: FAC101`, `# NOQA:FAC101,FAC103`
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-CODE = re.compile(r"[A-Z][0-9]+", re.IGNORECASE)
+NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 # Python's own line breaks; str.splitlines also splits on form feeds and others
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
