@@ -31,11 +31,43 @@ def package_of(path: Path, root: Path) -> str:
     return path.relative_to(root).parts[0]
 
 
+def check_fix(path: Path, data: bytes, options: Options, codes) -> collections.Counter:
+    """Fix one file in memory with unsafe fixes; does the output compile and converge?"""
+    from flake8_fastapi_cors.fix import fix_source
+
+    stats = collections.Counter(files=1)
+    try:
+        result = fix_source(str(path), data, options, codes, unsafe=True)
+        again = fix_source(str(path), result.data, options, codes, unsafe=True)
+    except Exception as error:  # InputError from a fix that went wrong, or a crash
+        stats["errors"] += 1
+        print(f"FIX ERROR {path}: {error}", file=sys.stderr)
+        return stats
+    stats["fixed"] += result.fixed
+    stats["changed"] += result.data != data
+    try:
+        compile(result.data, str(path), "exec", dont_inherit=True)
+        stats["compiles"] += 1
+    except SyntaxError as error:
+        print(f"FIX BROKE {path}: {error}", file=sys.stderr)
+    if again.data == result.data:
+        stats["converged"] += 1
+    else:
+        print(f"FIX DID NOT CONVERGE {path}", file=sys.stderr)
+    return stats
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default=None, help="corpus cache directory")
     parser.add_argument("--flake8", action="store_true", help="also run flake8 over the corpus and compare")
     parser.add_argument("--quiet", action="store_true", help="counts only")
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="also fix (unsafe fixes included) every file with findings, in memory, and check that the "
+        "output compiles and a second run changes nothing",
+    )
     args = parser.parse_args()
 
     try:
@@ -50,6 +82,7 @@ def main() -> int:
     per_package = collections.defaultdict(collections.Counter)
     scanned = relevant_files = unparsable = crashes = 0
     findings_total = 0
+    fix_stats: collections.Counter = collections.Counter()
     for path in files:
         scanned += 1
         try:
@@ -68,6 +101,8 @@ def main() -> int:
             print(f"CRASH {path}", file=sys.stderr)
             traceback.print_exc()
             continue
+        if args.fix and found:
+            fix_stats.update(check_fix(path, data, options, codes))
         for finding in found:
             findings_total += 1
             per_code[finding.code] += 1
@@ -86,6 +121,13 @@ def main() -> int:
     )
     for code in codes:
         print(f"  {code}: {per_code.get(code, 0)}")
+    if args.fix:
+        files_ = fix_stats["files"]
+        print(
+            f"fix: files {files_}  changed {fix_stats['changed']}  findings fixed {fix_stats['fixed']}  "
+            f"compile {fix_stats['compiles']}/{files_}  converged {fix_stats['converged']}/{files_}  "
+            f"errors {fix_stats['errors']}"
+        )
     for package in sorted(per_package):
         counts = ", ".join(f"{c} x{n}" for c, n in sorted(per_package[package].items()))
         print(f"  {package}: {counts}")

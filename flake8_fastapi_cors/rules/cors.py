@@ -789,8 +789,11 @@ def unmatchable_origin(model: ModuleModel, options_: Options) -> Iterator[Report
     use_instead=IMPORTS
     + 'app.add_middleware(CORSMiddleware, allow_origin_regex=r"https://[a-z0-9-]+\\.example\\.com")\n',
     fix_safety="""
-        Unsafe: escaping dots and replacing `.*` by `[a-z0-9-]+` narrows what matches, which
-        may drop an origin you relied on (for example multi-level subdomains).
+        Unsafe: the fix escapes unescaped dots in the host, turns a wildcard before a domain
+        into whole subdomain labels (`(?:[a-z0-9-]+\\.)*`, so the apex and deeper subdomains
+        still match) and a wildcard at the end into an optional port. That narrows what
+        matches, which may drop an origin you relied on. A pattern the fix cannot narrow
+        safely (a wildcard inside a group) is left to you.
     """,
     references=(STARLETTE_CORS_DOC, "https://docs.python.org/3/library/re.html#re.fullmatch"),
     flagged=(
