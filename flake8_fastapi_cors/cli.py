@@ -14,8 +14,8 @@ import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from flake8_fastapi_cors import __version__
-from flake8_fastapi_cors.registry import RULES, UNSAFE, Finding, Options, all_rules, opt_in_codes
-from flake8_fastapi_cors.source import InputError, check_source, read_source
+from flake8_fastapi_cors.registry import UNSAFE, Finding, Options, all_rules, opt_in_codes
+from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -215,7 +215,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         opt_in=tuple(codes),
     )
     run = Run(args, options, codes, bool(setting("unsafe-fixes", False)))
-    excludes = (*DEFAULT_EXCLUDES, *(args.exclude or ()), *(config.get("exclude", ()) if args.exclude is None else ()))
+    excludes = (*DEFAULT_EXCLUDES, *setting("exclude", ()))
     for path in iter_python_files(args.paths, excludes):
         run.file(path)
     return run.finish()
@@ -228,12 +228,13 @@ class Run:
         self.args, self.options, self.codes, self.unsafe = args, options, codes, unsafe
         self.fixing = args.fix or args.diff
         self.failed = False
-        self.found = self.fixed = 0
+        self.fixed = 0
         self.remaining: List[Finding] = []
 
     def file(self, path: str) -> None:
         shown = self.args.stdin_display_name if path == "-" else path
         to_stdout = path == "-" and self.args.fix and not self.args.diff
+        data = b""
         try:
             data, text = read_source(path, shown)
             if not self.fixing:
@@ -254,7 +255,7 @@ class Run:
         except InputError as error:
             print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
             if to_stdout:
-                sys.stdout.buffer.write(data if "data" in locals() else b"")
+                sys.stdout.buffer.write(data)  # the input unchanged
             self.failed = True
 
     def report(self, shown: str, findings: Iterable[Finding], out=None) -> None:
@@ -264,8 +265,6 @@ class Run:
             self.remaining.append(finding)
 
     def print_diff(self, shown: str, text: str, new: bytes) -> None:
-        from flake8_fastapi_cors.source import decode
-
         after = decode(new, shown)
         if after != text:
             lines = difflib.unified_diff(
@@ -274,7 +273,8 @@ class Run:
             sys.stdout.writelines(lines)
 
     def finish(self) -> int:
-        print(self.summary(), file=sys.stderr) if self.fixed or self.remaining else None
+        if self.fixed or self.remaining:
+            print(self.summary(), file=sys.stderr)
         if self.failed:
             return 2
         return 1 if self.remaining or (self.args.diff and self.fixed) else 0
@@ -283,7 +283,7 @@ class Run:
         """`3 findings: 2 fixed, 1 remaining; 1 fixable with --unsafe-fixes (FAC101)`."""
         remaining = self.remaining
         with_fix = [f for f in remaining if f.fix is not None]
-        unsafe = [f for f in with_fix if RULES[f.code].fix == UNSAFE]
+        unsafe = [f for f in with_fix if f.fix_safety == UNSAFE]
         if self.fixing:
             verb = "would be fixed" if self.args.diff else "fixed"
             line = f"{_plural(self.fixed + len(remaining))}: {self.fixed} {verb}, {len(remaining)} remaining"

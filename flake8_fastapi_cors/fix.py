@@ -5,7 +5,7 @@ the fixable findings that `# noqa` does not silence, and applies those whose
 targets do not overlap (innermost first) with libcst. Overlapping fixes wait
 for the next pass, so they never corrupt each other; passes repeat until no
 fixable finding is left or nothing changes (at most MAX_PASSES). A pass whose
-output does not parse is discarded and reported.
+output does not compile is discarded and reported.
 
 Writing is atomic (a temporary file in the same directory, then os.replace),
 keeps the file's permissions, follows symlinks, and refuses a file that changed
@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding, Options, all_rules
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_bytes, source_lines
 
 MAX_PASSES = 10
@@ -33,18 +33,17 @@ class FixResult:
     remaining: List[Finding] = field(default_factory=list)  # findings after fixing
 
     def unsafe_available(self) -> List[Finding]:
-        return [f for f in self.remaining if f.fix is not None and RULES[f.code].fix == UNSAFE]
+        return [f for f in self.remaining if f.fix_safety == UNSAFE]
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:
-    safety = RULES[finding.code].fix
-    return finding.fix is not None and (safety == SAFE or (unsafe and safety == UNSAFE))
+    return finding.fix_safety == SAFE or (unsafe and finding.fix_safety == UNSAFE)
 
 
 def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], unsafe: bool = False) -> FixResult:
-    """Fix `data` (the bytes of `path`); InputError when it cannot be read or a
-    fix goes wrong (the caller then leaves the file as it was)."""
-    all_rules()
+    """Fix `data` (the bytes of `path`); InputError when it cannot be decoded or
+    parsed or a fix goes wrong (the caller then leaves the file as it was)."""
+    all_rules()  # loads the rule records that findings are judged by
     text = decode(data, path)
     found = check_source(path, data, text, options, codes)
     fixed = 0
@@ -88,7 +87,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
     from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from flake8_fastapi_cors.fixers import FixContext, NoFix, load
+    from flake8_fastapi_cors.fixers import FixContext, NoFix, bounds, load
 
     fixers = load()
     try:
@@ -112,7 +111,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
     for finding in sorted(todo, key=_size):
         types, fn, exact = fixers[finding.fix.kind]
         if types not in candidates:
-            candidates[types] = [(n, r) for n, r in positions.items() if isinstance(n, types)]
+            candidates[types] = [(n, bounds(r)) for n, r in positions.items() if isinstance(n, types)]
         node = _innermost(candidates[types], context.chars(finding.fix.span), exact, lines)
         if node is None:
             refused.append(finding)  # not the shape the check saw (e.g. a comment inside the parentheses)
@@ -122,8 +121,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
             if entry[1].kind == finding.fix.kind:
                 entry[2].append(finding)
             continue
-        where = positions[node]
-        start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+        start, end = bounds(positions[node])
         if any(not (end <= s or e <= start) for s, e in taken):
             continue  # overlaps a fix of this pass: next pass
         taken.append((start, end))
@@ -166,9 +164,7 @@ def _innermost(candidates, span, exact: bool, lines: Sequence[str]):
     start, end = span
     best = None
     best_key = None
-    for node, where in candidates:
-        node_start = (where.start.line, where.start.column)
-        node_end = (where.end.line, where.end.column)
+    for node, (node_start, node_end) in candidates:
         if exact:
             fits = (
                 start <= node_start

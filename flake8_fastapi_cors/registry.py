@@ -47,14 +47,15 @@ class Fix:
     span: Tuple[int, int, int, int]
     data: Tuple[Tuple[str, Any], ...] = ()
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return dict(self.data).get(key, default)
+
+def span(node: Any) -> Tuple[int, int, int, int]:
+    """Where an ast node is written: line, col, end_line, end_col."""
+    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
 
 
 def fix(kind: str, node: Any, **data: Any) -> Fix:
     """A Fix rewriting the source of the ast `node`."""
-    span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
-    return Fix(kind, span, tuple(sorted(data.items())))
+    return Fix(kind, span(node), tuple(sorted(data.items())))
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ class Finding:
     @property
     def text(self) -> str:
         return f"{self.code} {self.message}"
+
+    @property
+    def fix_safety(self) -> Optional[str]:
+        """SAFE or UNSAFE when this finding carries a fix, else None."""
+        return RULES[self.code].fix if self.fix is not None else None
 
 
 @dataclass(frozen=True)

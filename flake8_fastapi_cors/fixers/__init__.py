@@ -82,8 +82,8 @@ class FixContext:
         where: Optional[CodeRange] = self.positions.get(node)
         if where is None:
             return False
-        start, end = self.chars(span)
-        return (where.start.line, where.start.column) <= start and end <= (where.end.line, where.end.column)
+        (start, end), (node_start, node_end) = self.chars(span), bounds(where)
+        return node_start <= start and end <= node_end
 
     def index_of(self, body: Sequence[cst.CSTNode], span: Sequence[int]) -> int:
         """Index of the statement of `body` that contains `span`."""
@@ -91,6 +91,11 @@ class FixContext:
             if self.contains(stmt, span):
                 return index
         raise NoFix("statement not found")
+
+
+def bounds(where: CodeRange) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+    """A libcst range as comparable (line, column) pairs."""
+    return (where.start.line, where.start.column), (where.end.line, where.end.column)
 
 
 def string_literal(text: str) -> str:
@@ -123,9 +128,7 @@ def with_value(node: cst.SimpleString, value: str) -> cst.SimpleString:
 
 def env_list(env: str, default: str) -> str:
     """The comma-separated environment lookup the CORS fixes write."""
-    return (
-        f'[o.strip() for o in os.getenv({string_literal(env)}, {string_literal(default)}).split(",") ' "if o.strip()]"
-    )
+    return split_list(f"os.getenv({string_literal(env)}, {string_literal(default)})")
 
 
 def split_list(expr: str) -> str:

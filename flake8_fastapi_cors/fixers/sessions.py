@@ -22,17 +22,25 @@ def _is_close_of(stmt: cst.CSTNode, name: str) -> bool:
     return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=call | m.Await(expression=call))]))
 
 
-def _try_finally(
-    body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement], first: cst.BaseStatement
-) -> cst.Try:
-    """`try: body / finally: final`, taking over the blank lines and comments above `first`."""
+def _try_finally(body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement], leading_lines) -> cst.Try:
+    """`try: body / finally: final`, with `leading_lines` (blank lines, comments) above it."""
     body = list(body)
     body[0] = body[0].with_changes(leading_lines=())
     return cst.Try(
         body=cst.IndentedBlock(body=body),
         finalbody=cst.Finally(body=cst.IndentedBlock(body=list(final))),
-        leading_lines=first.leading_lines,
+        leading_lines=leading_lines,
     )
+
+
+def _close_line(name: str, is_async: bool, context: FixContext) -> cst.BaseStatement:
+    return context.statement(_close(name, is_async) + "\n")
+
+
+def _named(function: cst.FunctionDef, line: cst.SimpleStatementLine, value: cst.BaseExpression):
+    """`value` bound to a free name, on `line` (which keeps its comments): (name, new line)."""
+    name = _free_name(function)
+    return name, line.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name(name))], value)])
 
 
 def _free_name(function: cst.FunctionDef, preferred: Sequence[str] = ("db", "session", "db_session")) -> str:
@@ -62,12 +70,11 @@ def close_in_finally(function: cst.FunctionDef, data: dict, context: FixContext)
         match = m.SimpleStatementLine(body=[m.Expr(value=m.Yield(value=m.Call()))])
         if not m.matches(stmt, match):
             raise NoFix("not a plain `yield <session>` line")
-        name = _free_name(function)
-        call = stmt.body[0].value.value
-        prefix = [stmt.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name(name))], call)])]
+        name, assignment = _named(function, stmt, stmt.body[0].value.value)
+        prefix = [assignment]
         stmt = cst.SimpleStatementLine([cst.Expr(cst.Yield(cst.Name(name)))])
     close_at = next((i for i in range(at + 1, len(body)) if _is_close_of(body[i], name)), None)
-    close = body[close_at] if close_at is not None else context.statement(_close(name, data["is_async"]) + "\n")
+    close = body[close_at] if close_at is not None else _close_line(name, data["is_async"], context)
     end = close_at if close_at is not None else len(body)
     if isinstance(stmt, cst.Try):
         if end > at + 1:
@@ -81,9 +88,8 @@ def close_in_finally(function: cst.FunctionDef, data: dict, context: FixContext)
             )
         new = [*body[:at], replacement, *body[end + 1 :]]
     elif m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Yield())])):
-        guarded = _try_finally([stmt, *body[at + 1 : end]], [close.with_changes(leading_lines=())], stmt)
-        if prefix:
-            guarded = guarded.with_changes(leading_lines=())
+        above = () if prefix else stmt.leading_lines
+        guarded = _try_finally([stmt, *body[at + 1 : end]], [close.with_changes(leading_lines=())], above)
         new = [*body[:at], *prefix, guarded, *body[end + 1 :]]
     else:
         raise NoFix("the yield is nested in another statement")
@@ -107,15 +113,14 @@ def return_to_yield(function: cst.FunctionDef, data: dict, context: FixContext) 
     name = data["name"]
     prefix: List[cst.BaseStatement] = []
     if name is None:
-        name = _free_name(function)
-        prefix = [stmt.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name(name))], value)])]
+        name, assignment = _named(function, stmt, value)
+        prefix = [assignment]
     yielded = cst.SimpleStatementLine(
         [cst.Expr(cst.Yield(cst.Name(name)))],
         trailing_whitespace=cst.TrailingWhitespace() if prefix else stmt.trailing_whitespace,
     )
-    guarded = _try_finally([yielded], [context.statement(_close(name, data["is_async"]) + "\n")], stmt)
-    if prefix:
-        guarded = guarded.with_changes(leading_lines=())
+    above = () if prefix else stmt.leading_lines
+    guarded = _try_finally([yielded], [_close_line(name, data["is_async"], context)], above)
     function = _with_body(function, [*body[:at], *prefix, guarded, *body[at + 1 :]])
     if function.returns is not None:
         iterator = "AsyncIterator" if function.asynchronous else "Iterator"

@@ -26,7 +26,7 @@ from flake8_fastapi_cors.model.values import (
     unset,
 )
 from flake8_fastapi_cors.model.web import SHORT_CIRCUIT, CorsConfig, Setting
-from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule, span
 
 Report = Tuple[ast.AST, Dict[str, str]]
 MARKERS = ("CORSMiddleware",)  # where, and the values for the rule's message
@@ -1381,7 +1381,7 @@ def _outermost(app, cors, outside) -> Optional[Fix]:
     if cors.how == "list":
         if all(e.how == "list" and e.group == cors.group for e in outside):
             call = cors.cors.call
-            return fix("move-first", call, entry=(call.lineno, call.col_offset, call.end_lineno, call.end_col_offset))
+            return fix("move-first", call, entry=span(call))
         return None
     if cors.how != "add" or cors.site.decorates is not None:
         return None
@@ -1396,11 +1396,9 @@ def _outermost(app, cors, outside) -> Optional[Fix]:
     anchor = max((e.site.stmt for e in same_block), key=lambda s: (s.end_lineno, s.end_col_offset))
     if (anchor.lineno, anchor.col_offset) <= (statement.lineno, statement.col_offset):
         return None
-    spans = {
-        "statement": (statement.lineno, statement.col_offset, statement.end_lineno, statement.end_col_offset),
-        "anchor": (anchor.lineno, anchor.col_offset, anchor.end_lineno, anchor.end_col_offset),
-    }
-    return Fix("move-after", spans["statement"][:2] + spans["anchor"][2:], tuple(sorted(spans.items())))
+    # the target is the block holding both: it spans from the statement to the anchor
+    data = (("anchor", span(anchor)), ("statement", span(statement)))
+    return Fix("move-after", span(statement)[:2] + span(anchor)[2:], data)
 
 
 def _short_circuits(entry, options_: Options) -> bool:

@@ -12,7 +12,7 @@ from flake8_fastapi_cors.model.resolve import SCOPED_SESSIONS
 from flake8_fastapi_cors.model.scopes import own_nodes
 from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session
 from flake8_fastapi_cors.model.values import SessionFactory
-from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule, span
 
 Report = Tuple[ast.AST, Dict[str, str]]
 MARKERS = ("Session", "sessionmaker", "scoped_session")
@@ -310,9 +310,9 @@ def _inject(facts: SessionModel, scope, binding, users: List[ast.AST]) -> Option
     if dependency is None:
         return None
     is_async = facts.session_value(binding.value, scope).is_async
-    handlers = tuple(_span(u) for u in users)
+    handlers = tuple(span(u) for u in users)
     data = {"name": binding.name, "dependency": dependency, "is_async": is_async, "handlers": handlers}
-    return fix("inject-session", binding.node, binding=_span(binding.node), **data)
+    return fix("inject-session", binding.node, binding=span(binding.node), **data)
 
 
 def _uses_global(model: ModuleModel, func: ast.AST, owner, name: str) -> bool:
@@ -547,15 +547,11 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
                 )
 
 
-def _span(node: ast.AST) -> Tuple[int, int, int, int]:
-    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
-
-
 def _close_in_finally(func: ast.AST, yield_: ast.Yield, name: Optional[str], value) -> Optional[Fix]:
     """FAC202's fix: the yield (and what follows it up to the close) in `try`, the close in `finally`."""
     if value.is_async and not isinstance(func, ast.AsyncFunctionDef):
         return None  # an AsyncSession's close must be awaited, which a sync def cannot
-    return fix("close-in-finally", func, name=name, is_async=value.is_async, **{"yield": _span(yield_)})
+    return fix("close-in-finally", func, name=name, is_async=value.is_async, **{"yield": span(yield_)})
 
 
 # ---------------------------------------------------------------------------
@@ -742,23 +738,27 @@ def returned_session(model: ModuleModel, options_: Options) -> Iterator[Report]:
         if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(func)):
             continue
         scope = model.scope_of[id(func)]
-        made = {c.name for c in facts.created_sessions(func) if not c.in_with}
+        made = {}
+        for created in facts.created_sessions(func):
+            if not created.in_with:
+                made.setdefault(created.name, created.value)
         for node in own_nodes(func):
             if not isinstance(node, ast.Return) or node.value is None:
                 continue
             value = node.value
             if isinstance(value, ast.Name) and value.id in made:
-                created = next(c for c in facts.created_sessions(func) if c.name == value.id)
-                yield node, {}, _yield_instead(func, node, value.id, created.value.is_async)
-            elif isinstance(value, ast.Call) and is_new_session(facts.session_value(value, scope)):
-                yield node, {}, _yield_instead(func, node, None, facts.session_value(value, scope).is_async)
+                yield node, {}, _yield_instead(func, node, value.id, made[value.id].is_async)
+            elif isinstance(value, ast.Call):
+                session = facts.session_value(value, scope)
+                if is_new_session(session):
+                    yield node, {}, _yield_instead(func, node, None, session.is_async)
 
 
 def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_async: bool) -> Optional[Fix]:
     """FAC203's fix: `return db` becomes `try: yield db / finally: db.close()`."""
     if is_async and not isinstance(func, ast.AsyncFunctionDef):
         return None  # an AsyncSession's close must be awaited, which a sync def cannot
-    return fix("return-to-yield", func, name=name, is_async=is_async, **{"return": _span(node)})
+    return fix("return-to-yield", func, name=name, is_async=is_async, **{"return": span(node)})
 
 
 # ---------------------------------------------------------------------------
@@ -1626,7 +1626,7 @@ def handler_session_not_closed(model: ModuleModel, options_: Options) -> Iterato
             if _finally_closes(func, created):
                 continue
             fields = {"name": created.name, "call": ast.unparse(created.node.value)}
-            data = {"assign": _span(created.node), "name": created.name, "is_async": created.value.is_async}
+            data = {"assign": span(created.node), "name": created.name, "is_async": created.value.is_async}
             usable = not created.value.is_async or isinstance(func, ast.AsyncFunctionDef)
             yield created.node, fields, fix("with-session", func, **data) if usable else None
 
