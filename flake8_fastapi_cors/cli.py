@@ -14,7 +14,19 @@ import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from flake8_fastapi_cors import __version__
+from flake8_fastapi_cors.config import (
+    CONFIG_TABLE,
+    SETTINGS,
+    ConfigError,
+    check_value,
+    find_pyproject,
+    ignored_here,
+    load_flake8_config,
+    load_pyproject,
+    options_from,
+)
 from flake8_fastapi_cors.registry import UNSAFE, Finding, Options, all_rules, opt_in_codes
+from flake8_fastapi_cors.report import FORMATS, REPORTERS, locate
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
 
 DEFAULT_EXCLUDES = (
@@ -35,17 +47,6 @@ DEFAULT_EXCLUDES = (
     "dist",
     "*.egg-info",
 )
-CONFIG_TABLE = "flake8-fastapi-cors"
-LIST_OPTIONS = (
-    "select",
-    "extend-select",
-    "ignore",
-    "exclude",
-    "fastapi-cors-short-circuit-middleware",
-    "fastapi-cors-pass-through-middleware",
-    "fastapi-cors-session-factories",
-)
-CONFIG_OPTIONS = (*LIST_OPTIONS, "fastapi-cors-origins-env", "unsafe-fixes")
 
 
 def iter_python_files(paths: Iterable[str], excludes: Sequence[str]) -> Iterator[str]:
@@ -82,167 +83,118 @@ def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore
     return codes
 
 
-def _items(value: str) -> List[str]:
-    return [p.strip() for p in value.split(",") if p.strip()]
-
-
-class UsageError(Exception):
-    pass
-
-
-def find_config(start: str) -> Optional[str]:
-    """The nearest pyproject.toml at or above `start`."""
-    directory = os.path.abspath(start)
-    while True:
-        candidate = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(candidate):
-            return candidate
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
-
-
-def load_config(path: Optional[str]) -> Dict[str, object]:
-    """`[tool.flake8-fastapi-cors]` of a pyproject.toml, with the plugin's option
-    names (`-` or `_`); lists may be TOML arrays or comma-separated strings."""
-    if path is None:
-        return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python < 3.11
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle).get("tool", {}).get(CONFIG_TABLE, {})
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise UsageError(f"{path}: cannot read configuration: {error}") from None
-    config: Dict[str, object] = {}
-    for key, value in table.items():
-        name = key.replace("_", "-")
-        if name not in CONFIG_OPTIONS:
-            known = ", ".join(CONFIG_OPTIONS)
-            raise UsageError(f"{path}: unknown option {key!r} in [tool.{CONFIG_TABLE}] (known: {known})")
-        if name in LIST_OPTIONS:
-            if isinstance(value, str):
-                value = _items(value)
-            elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise UsageError(f"{path}: {key} must be a string or a list of strings")
-            if name in ("select", "extend-select", "ignore"):
-                value = [v.strip().upper() for v in value]
-        elif name == "unsafe-fixes" and not isinstance(value, bool):
-            raise UsageError(f"{path}: {key} must be true or false")
-        elif name == "fastapi-cors-origins-env" and not (isinstance(value, str) and value.isidentifier()):
-            raise UsageError(f"{path}: {key} must be an environment variable name")
-        config[name] = value
-    return config
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flake8-fastapi-cors",
         description="Find (and fix) CORS misconfiguration and SQLAlchemy session leaks in FastAPI / Starlette code.",
-        epilog=f"Options can also be set in [tool.{CONFIG_TABLE}] of pyproject.toml, with the same names.",
+        epilog=(
+            f"Options can also be set in [tool.{CONFIG_TABLE}] of pyproject.toml with the same names; the "
+            "fastapi-cors-* options are also read from the flake8 config file. "
+            "'flake8-fastapi-cors rule FAC101' shows a rule's documentation."
+        ),
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories ('-' reads standard input)")
     parser.add_argument("--fix", action="store_true", help="apply safe fixes and write the files")
-    parser.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply unsafe fixes")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
-    parser.add_argument(
-        "--select", type=_codes, default=None, help="codes or prefixes to check (replaces the default set)"
-    )
-    parser.add_argument("--extend-select", type=_codes, default=None, help="codes to add, e.g. FAC102,FAC110")
-    parser.add_argument("--ignore", type=_codes, default=None, help="codes or prefixes to skip")
-    parser.add_argument("--exclude", type=_items, default=None, help="glob patterns to skip, added to the defaults")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="how findings are printed (default: text)")
     parser.add_argument("--stdin-display-name", default="stdin", help="name used for '-' in messages")
     parser.add_argument("--config", default=None, help="pyproject.toml to read (default: the nearest one)")
-    parser.add_argument(
-        "--fastapi-cors-origins-env",
-        default=None,
-        help="environment variable for origins (default: CORS_ALLOWED_ORIGINS)",
-    )
-    parser.add_argument(
-        "--fastapi-cors-short-circuit-middleware",
-        type=_items,
-        default=None,
-        help="middleware class names that answer requests themselves",
-    )
-    parser.add_argument(
-        "--fastapi-cors-pass-through-middleware",
-        type=_items,
-        default=None,
-        help="middleware class names that always pass requests on",
-    )
-    parser.add_argument(
-        "--fastapi-cors-session-factories",
-        type=_items,
-        default=None,
-        help="names of session factories the checker cannot see",
-    )
+    for setting in SETTINGS:
+        if setting.kind == "bool":
+            parser.add_argument(f"--{setting.name}", action="store_true", default=None, help=setting.help)
+        else:
+            parser.add_argument(f"--{setting.name}", default=None, help=setting.help)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
-def _codes(value: str) -> List[str]:
-    return [c.upper() for c in _items(value)]
+def load_settings(args: argparse.Namespace) -> Dict[str, object]:
+    """Option values by name: the command line over pyproject.toml over the
+    flake8 config file (which only holds the plugin's own options)."""
+    values = load_flake8_config()
+    values.update(load_pyproject(args.config or find_pyproject(os.getcwd())))
+    for setting in SETTINGS:
+        given = getattr(args, setting.name.replace("-", "_"))
+        if given is not None:
+            values[setting.name] = check_value(setting, given, "command line")
+    return values
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["rule"]:
+        return show_rule(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        config = load_config(args.config or find_config(os.getcwd()))
-    except UsageError as error:
+        values = load_settings(args)
+        if args.diff and args.format != "text":
+            raise ConfigError("--diff prints a diff; it cannot be combined with --format " + args.format)
+        if args.fix and "-" in args.paths and args.format in ("json", "sarif"):
+            raise ConfigError(f"--fix on standard input prints the fixed code; it cannot print {args.format} too")
+    except ConfigError as error:
         print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
         return 2
-
-    def setting(name: str, default):
-        given = getattr(args, name.replace("-", "_"))
-        return given if given is not None else config.get(name, default)
-
-    select = setting("select", None)
-    extend_select, ignore = setting("extend-select", []), setting("ignore", [])
-    known = {r.code for r in all_rules()}
-    for code in [*(select or ()), *extend_select, *ignore]:
-        if not any(k.startswith(code) for k in known):
-            print(f"flake8-fastapi-cors: error: unknown code or prefix {code!r}", file=sys.stderr)
-            return 2
-    codes = selected_codes(select, extend_select, ignore)
-    options = Options(
-        origins_env=setting("fastapi-cors-origins-env", Options().origins_env),
-        short_circuit_middleware=tuple(setting("fastapi-cors-short-circuit-middleware", ())),
-        pass_through_middleware=tuple(setting("fastapi-cors-pass-through-middleware", ())),
-        session_factories=tuple(setting("fastapi-cors-session-factories", ())),
-        opt_in=tuple(codes),
-    )
-    run = Run(args, options, codes, bool(setting("unsafe-fixes", False)))
-    excludes = (*DEFAULT_EXCLUDES, *setting("exclude", ()))
+    ignore = [*values.get("ignore", ()), *values.get("extend-ignore", ())]
+    codes = selected_codes(values.get("select"), values.get("extend-select", []), ignore)
+    options = options_from(values, codes)
+    run = Run(args, options, codes, bool(values.get("unsafe-fixes", False)), values.get("per-file-ignores", []))
+    excludes = (*DEFAULT_EXCLUDES, *values.get("exclude", ()))
     for path in iter_python_files(args.paths, excludes):
         run.file(path)
     return run.finish()
 
 
+def show_rule(argv: Sequence[str]) -> int:
+    """`flake8-fastapi-cors rule FAC101`: the rule's documentation; without a
+    code, the list of rules."""
+    from flake8_fastapi_cors.docs import find_rule, rule_markdown
+
+    if not argv:
+        for rule in all_rules():
+            default = "" if rule.default_enabled else " (off by default)"
+            print(f"{rule.code}  {rule.name}: {rule.summary}{default}")
+        return 0
+    status = 0
+    for name in argv:
+        rule = find_rule(name)
+        if rule is None:
+            print(f"flake8-fastapi-cors: error: no rule {name!r} (codes are FAC101-FAC208)", file=sys.stderr)
+            status = 2
+        else:
+            print(rule_markdown(rule), end="")
+    return status
+
+
 class Run:
     """One invocation over many files: findings out, fixes written, counts kept."""
 
-    def __init__(self, args, options: Options, codes: List[str], unsafe: bool) -> None:
+    def __init__(self, args, options: Options, codes: List[str], unsafe: bool, per_file_ignores=()) -> None:
         self.args, self.options, self.codes, self.unsafe = args, options, codes, unsafe
+        self.per_file_ignores = per_file_ignores
         self.fixing = args.fix or args.diff
         self.failed = False
         self.fixed = 0
         self.remaining: List[Finding] = []
+        to_stderr = args.diff or (args.fix and "-" in args.paths)  # stdout holds the diff or the fixed code
+        self.reporter = REPORTERS[args.format](sys.stderr if to_stderr else sys.stdout)
+
+    def codes_for(self, shown: str) -> List[str]:
+        ignored = ignored_here(shown, self.per_file_ignores) if self.per_file_ignores else ()
+        return [c for c in self.codes if not any(c.startswith(i) for i in ignored)]
 
     def file(self, path: str) -> None:
         shown = self.args.stdin_display_name if path == "-" else path
         to_stdout = path == "-" and self.args.fix and not self.args.diff
+        codes = self.codes_for(shown)
         data = b""
         try:
             data, text = read_source(path, shown)
             if not self.fixing:
-                self.report(shown, check_source(shown, data, text, self.options, self.codes))
+                self.report(shown, data, text, check_source(shown, data, text, self.options, codes))
                 return
             from flake8_fastapi_cors.fix import fix_source, write_atomic
 
-            result = fix_source(shown, data, self.options, self.codes, self.unsafe)
+            result = fix_source(shown, data, self.options, codes, self.unsafe)
             if self.args.diff:
                 self.print_diff(shown, text, result.data)
             elif to_stdout:
@@ -251,18 +203,26 @@ class Run:
             elif result.data != data:
                 write_atomic(path, data, result.data)
             self.fixed += result.fixed
-            self.report(shown, result.remaining, sys.stderr if to_stdout or self.args.diff else sys.stdout)
+            self.report(shown, result.data, decode(result.data, shown), result.remaining)
         except InputError as error:
             print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
+            if self.args.format != "text":
+                self.reporter.problem(str(error))
             if to_stdout:
                 sys.stdout.buffer.write(data)  # the input unchanged
             self.failed = True
 
-    def report(self, shown: str, findings: Iterable[Finding], out=None) -> None:
-        out = out or sys.stdout
+    def report(self, shown: str, data: bytes, text: str, findings: List[Finding]) -> None:
+        located = []
         for finding in findings:
-            print(f"{shown}:{finding.line}:{finding.col + 1}: {finding.code} {finding.message}", file=out)
-            self.remaining.append(finding)
+            edits = None
+            if self.reporter.needs_edits and finding.fix is not None:
+                from flake8_fastapi_cors.fix import edits as fix_edits
+
+                edits = fix_edits(shown, data, finding)
+            located.append(locate(shown, text, finding, edits))
+        self.reporter.show(shown, text, located)
+        self.remaining.extend(findings)
 
     def print_diff(self, shown: str, text: str, new: bytes) -> None:
         after = decode(new, shown)
@@ -273,6 +233,7 @@ class Run:
             sys.stdout.writelines(lines)
 
     def finish(self) -> int:
+        self.reporter.close()
         if self.fixed or self.remaining:
             print(self.summary(), file=sys.stderr)
         if self.failed:

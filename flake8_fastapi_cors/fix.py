@@ -15,6 +15,7 @@ on disk since it was read.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,65 @@ def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], u
         found = check_source(path, data, text, options, codes)
         fixed += applied
     return FixResult(data, fixed, found)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) to (end_line, end_column) by `content`:
+    lines and columns 1-based, columns in characters, the end excluded."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+def edits(path: str, data: bytes, finding: Finding) -> Optional[List[Edit]]:
+    """The edits of this one finding's fix on `data`, or None when its fixer
+    refuses the code it finds there."""
+    text = decode(data, path)
+    new_data, applied, _ = _apply_once(path, data, text, [finding])
+    if not applied or new_data == data:
+        return None
+    return text_edits(text, decode(new_data, path))
+
+
+def text_edits(before: str, after: str) -> List[Edit]:
+    """The changed stretches between two texts, each trimmed to the characters
+    that differ."""
+    import difflib
+
+    old, new = _lines_with_ends(before), _lines_with_ends(after)
+    found = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        head = len(_common_prefix(removed, added))
+        tail = len(_common_prefix(removed[head:][::-1], added[head:][::-1]))
+        start = _advance((i1 + 1, 1), removed[:head])
+        end = _advance(start, removed[head : len(removed) - tail])
+        found.append(Edit(*start, *end, added[head : len(added) - tail]))
+    return found
+
+
+def _lines_with_ends(text: str) -> List[str]:
+    # Python's own line breaks (str.splitlines would also split at form feeds)
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    return os.path.commonprefix([a, b])
+
+
+def _advance(position: Tuple[int, int], text: str) -> Tuple[int, int]:
+    """The position after `text` written from `position`."""
+    line, column = position
+    pieces = source_lines(text + "x")  # Python's line breaks; the "x" keeps a trailing empty line
+    if len(pieces) == 1:
+        return line, column + len(text)
+    return line + len(pieces) - 1, len(pieces[-1])
 
 
 def _compile_error(path: str, data: bytes) -> Optional[str]:

@@ -6,6 +6,14 @@ import ast
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors import __version__
+from flake8_fastapi_cors.config import (
+    ConfigError,
+    check_value,
+    flake8_config,
+    options_from,
+    plugin_config_values,
+    plugin_settings,
+)
 from flake8_fastapi_cors.registry import (
     RULES,
     Finding,
@@ -18,6 +26,17 @@ from flake8_fastapi_cors.registry import (
 )
 
 INTERNAL_ERROR = "FAC000"
+
+
+def _check_config_keys(options) -> None:
+    """flake8 ignores unknown keys in its config file; a misspelt `fastapi-cors-*`
+    key would silently do nothing, so it is an error here."""
+    cfg, where = flake8_config(
+        getattr(options, "config", None),
+        getattr(options, "append_config", None) or (),
+        bool(getattr(options, "isolated", False)),
+    )
+    plugin_config_values(cfg, where)
 
 
 def runnable_codes(lines: Optional[Sequence[str]], options: Options, codes=None) -> List[str]:
@@ -66,46 +85,32 @@ class Plugin:
 
     @classmethod
     def add_options(cls, manager) -> None:
-        defaults = Options()
-        manager.add_option(
-            "--fastapi-cors-origins-env",
-            default=defaults.origins_env,
-            parse_from_config=True,
-            help="Environment variable the CORS messages and fixes read origins from " "(default: %(default)s).",
-        )
-        manager.add_option(
-            "--fastapi-cors-short-circuit-middleware",
-            default="",
-            comma_separated_list=True,
-            parse_from_config=True,
-            help="Middleware class names that answer requests themselves (auth, rate limits), " "for FAC107.",
-        )
-        manager.add_option(
-            "--fastapi-cors-pass-through-middleware",
-            default="",
-            comma_separated_list=True,
-            parse_from_config=True,
-            help="Middleware class names that always pass requests on, for FAC107.",
-        )
-        manager.add_option(
-            "--fastapi-cors-session-factories",
-            default="",
-            comma_separated_list=True,
-            parse_from_config=True,
-            help="Names of SQLAlchemy session factories the plugin cannot see (for example ones "
-            "built in another package), for the FAC2xx rules.",
-        )
+        for setting in plugin_settings():
+            manager.add_option(
+                f"--{setting.name}",
+                default=Options().origins_env if setting.kind == "env-name" else "",
+                comma_separated_list=setting.kind == "names",
+                parse_from_config=True,
+                help=setting.help[0].upper() + setting.help[1:] + ".",
+            )
         manager.extend_default_ignore(default_off_codes())
 
     @classmethod
-    def parse_options(cls, options) -> None:
-        cls.options = Options(
-            origins_env=options.fastapi_cors_origins_env,
-            short_circuit_middleware=tuple(options.fastapi_cors_short_circuit_middleware or ()),
-            pass_through_middleware=tuple(options.fastapi_cors_pass_through_middleware or ()),
-            session_factories=tuple(options.fastapi_cors_session_factories or ()),
-            opt_in=opt_in_codes([*(options.select or ()), *(options.extend_select or ())]),
-        )
+    def parse_options(cls, manager, options, filenames=None) -> None:
+        """Check the plugin's options (from the command line or the config file) and
+        its keys in the config file; a bad one stops flake8 with a one-line error."""
+        from flake8.exceptions import ExecutionError
+
+        try:
+            values = {
+                s.name: check_value(s, getattr(options, s.name.replace("-", "_")), "flake8-fastapi-cors")
+                for s in plugin_settings()
+            }
+            _check_config_keys(options)
+        except ConfigError as error:
+            raise ExecutionError(str(error)) from None
+        selected = opt_in_codes([*(options.select or ()), *(options.extend_select or ())])
+        cls.options = options_from(values, selected)
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         for finding in check_tree(self.tree, self.filename, self.options, self.lines):

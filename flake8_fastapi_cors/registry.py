@@ -65,6 +65,7 @@ class Finding:
     code: str
     message: str  # without the code
     fix: Optional[Fix] = field(default=None, compare=False)
+    end: Optional[Tuple[int, int]] = field(default=None, compare=False)  # end line, end col of the node
 
     @property
     def text(self) -> str:
@@ -191,6 +192,7 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
                 continue
             seen.add(key)
             found_fix = fix_[0] if fix_ and rule_.fix else None
-            out.append(Finding(line, col, rule_.code, rule_.message.format(**fields), found_fix))
+            end = (node.end_lineno, node.end_col_offset) if getattr(node, "end_lineno", None) else None
+            out.append(Finding(line, col, rule_.code, rule_.message.format(**fields), found_fix, end))
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)
