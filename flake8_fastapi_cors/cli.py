@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import fnmatch
+import importlib.util
 import os
 import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
@@ -129,6 +130,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         values = load_settings(args)
         if args.diff and args.format != "text":
             raise ConfigError("--diff prints a diff; it cannot be combined with --format " + args.format)
+        if args.format == "sarif" and importlib.util.find_spec("sarif_pydantic") is None:
+            raise ConfigError("--format sarif needs the sarif-pydantic package (Python 3.10 or later)")
         if args.fix and "-" in args.paths and args.format in ("json", "sarif"):
             raise ConfigError(f"--fix on standard input prints the fixed code; it cannot print {args.format} too")
     except ConfigError as error:

@@ -182,15 +182,15 @@ class SarifReporter(Reporter):
         notifications = [
             s.Notification(level=s.Level.ERROR, message=s.Message(text=problem)) for problem in self.problems
         ]
+        # sarif-pydantic has no field for these two; its models keep extra fields as named
         invocation = s.Invocation(
-            execution_successful=not self.problems,
-            tool_execution_notifications=notifications,
+            execution_successful=not self.problems, toolExecutionNotifications=notifications or None
         )
         run = s.Run(
             tool=s.Tool(driver=driver),
             invocations=[invocation],
             results=results,
-            column_kind="unicodeCodePoints",
+            columnKind="unicodeCodePoints",
             original_uri_base_ids={"%SRCROOT%": s.ArtifactLocation(uri=_directory_uri(os.getcwd()))},
         )
         log = s.Sarif(version="2.1.0", schema_uri=SARIF_SCHEMA, runs=[run])
