@@ -1,7 +1,9 @@
 """The rule pages and README table are generated from the records and must be
 current; `flake8-fastapi-cors rule` prints the same pages."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,3 +79,38 @@ def test_rule_command_takes_names_lists_rules_and_rejects_unknown_ones():
     unknown = subprocess.run([EXE, "rule", "FAC999"], capture_output=True, text=True)
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == "flake8-fastapi-cors: error: no rule 'FAC999' (codes are FAC101-FAC208)"
+
+
+def _yaml_blocks(readme):
+    yaml = pytest.importorskip("yaml")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+
+
+def test_readme_pre_commit_snippet_names_the_shipped_hooks():
+    yaml = pytest.importorskip("yaml")
+    shipped = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ours = [b for b in _yaml_blocks(readme) if "repos" in b and "flake8-fastapi-cors" in b["repos"][0]["repo"]]
+    assert [hook["id"] for hook in ours[0]["repos"][0]["hooks"]] == sorted(shipped)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="SARIF output needs Python 3.10")
+def test_readme_github_workflow_writes_the_sarif_it_uploads(tmp_path):
+    """The workflow's check step, run as written, fails on findings and leaves a
+    SARIF file that the upload step (which runs anyway) names."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [workflow] = [b for b in _yaml_blocks(readme) if "jobs" in b]
+    assert workflow["permissions"]["security-events"] == "write"
+    [job] = workflow["jobs"].values()
+    check = next(step for step in job["steps"] if step.get("name") == "Check")
+    upload = next(step for step in job["steps"] if "upload-sarif" in step.get("uses", ""))
+    assert upload["if"] == "always()"
+    (tmp_path / "app.py").write_text(
+        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\n"
+        'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
+    )
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run(["bash", "-c", check["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1  # the job fails on findings
+    log = json.loads((tmp_path / upload["with"]["sarif_file"]).read_text())
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["FAC101"]
