@@ -223,7 +223,7 @@ class Run:
                 from flake8_fastapi_cors.fix import edits as fix_edits
 
                 edits = fix_edits(shown, data, finding)
-            located.append(locate(shown, text, finding, edits))
+            located.append(locate(shown, finding, edits))
         self.reporter.show(shown, text, located)
         self.remaining.extend(findings)
 

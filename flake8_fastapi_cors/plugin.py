@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors import __version__
@@ -65,12 +66,24 @@ def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optiona
     from flake8_fastapi_cors.model import ModuleModel
 
     try:
-        return list(findings(ModuleModel(tree, filename), options, codes))
+        return [_in_characters(f, lines) for f in findings(ModuleModel(tree, filename), options, codes)]
     except RecursionError:
         reason = "the code is nested too deeply to analyse"
     except Exception as error:  # noqa: BLE001 - reported to the user, never swallowed
         reason = f"internal error {type(error).__name__}: {error}; please report this as a bug"
     return [Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not check this file: {reason}")]
+
+
+def _in_characters(finding: Finding, lines: Optional[Sequence[str]]) -> Finding:
+    """The ast counts columns in UTF-8 bytes; editors and people count characters."""
+
+    def characters(line: int, col: int) -> int:
+        if lines is None or not 1 <= line <= len(lines) or lines[line - 1].isascii():
+            return col
+        return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+    end = finding.end and (finding.end[0], characters(*finding.end))
+    return replace(finding, col=characters(finding.line, finding.col), end=end)
 
 
 class Plugin:

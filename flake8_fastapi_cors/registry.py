@@ -61,7 +61,7 @@ def fix(kind: str, node: Any, **data: Any) -> Fix:
 @dataclass(frozen=True)
 class Finding:
     line: int
-    col: int  # 0-based, as flake8 plugins report it
+    col: int  # 0-based; the ast's bytes until check_tree turns them into characters
     code: str
     message: str  # without the code
     fix: Optional[Fix] = field(default=None, compare=False)

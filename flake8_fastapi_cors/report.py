@@ -1,8 +1,7 @@
 """Output formats of the command line: text (flake8's), json, sarif, github.
 
 Text and GitHub annotations are printed as files are checked; JSON and SARIF
-are one document, printed when the run ends. Columns in the machine formats
-count characters from 1 (text keeps flake8's columns, which count UTF-8 bytes).
+are one document, printed when the run ends. Columns count characters from 1.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import IO, List, Optional, Sequence
 
 from flake8_fastapi_cors import __version__
 from flake8_fastapi_cors.registry import RULES, Finding, Rule, all_rules
-from flake8_fastapi_cors.source import source_lines
 
 FORMATS = ("text", "json", "sarif", "github")
 HOMEPAGE = "https://github.com/flake8-fastapi-cors/flake8-fastapi-cors"
@@ -39,16 +37,9 @@ class Located:
     edits: Optional[list] = None  # fix.Edit list when the finding's fix applies here
 
 
-def locate(path: str, text: str, finding: Finding, edits=None) -> Located:
-    lines = source_lines(text)
-
-    def characters(line: int, col: int) -> int:
-        if 1 <= line <= len(lines):
-            return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore")) + 1
-        return col + 1
-
+def locate(path: str, finding: Finding, edits=None) -> Located:
     end_line, end_col = finding.end or (finding.line, finding.col)
-    return Located(path, finding, characters(finding.line, finding.col), end_line, characters(end_line, end_col), edits)
+    return Located(path, finding, finding.col + 1, end_line, end_col + 1, edits)
 
 
 class Reporter:

@@ -95,8 +95,7 @@ def test_json_columns_count_characters_after_non_ascii(tmp_path):
     [finding] = report["findings"]
     line = (tmp_path / "app.py").read_text(encoding="utf-8").splitlines()[3]
     assert finding["column"] == line.index('["*"]') + 2  # the "*" inside the brackets, 1-based characters
-    flake8_style = run("app.py", cwd=tmp_path).stdout
-    assert f":4:{len(line[:line.index('[') + 1].encode()) + 1}: FAC101" in flake8_style  # text keeps bytes
+    assert f"app.py:4:{line.index('[') + 2}: FAC101" in run("app.py", cwd=tmp_path).stdout  # text too
 
 
 def test_json_of_a_clean_tree_is_an_empty_list(tmp_path):
@@ -177,9 +176,10 @@ def test_json_after_fix_reports_what_remains(project):
     report = json.loads(proc.stdout)
     assert [f["code"] for f in report["findings"]] == ["FAC101"]  # unsafe: not applied
     text = (project / "app.py").read_text(encoding="utf-8")
-    assert report["findings"][0]["line"] == text.splitlines().index(
-        next(line for line in text.splitlines() if '["*"]' in line)
-    ) + 1
+    assert (
+        report["findings"][0]["line"]
+        == text.splitlines().index(next(line for line in text.splitlines() if '["*"]' in line)) + 1
+    )
 
 
 # -- the edits themselves, on every flagged example of every rule ---------------
@@ -214,3 +214,17 @@ def test_text_edits_positions():
         (2, 6, 2, 7, "3"),
     ]
     assert text_edits("same\n", "same\n") == []
+
+
+def test_flake8_plugin_columns_count_characters_too(tmp_path):
+    source = (
+        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\napp = FastAPI()\n"
+        'ü = "é"; app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
+    )
+    (tmp_path / "app.py").write_text(source, encoding="utf-8")
+    flake8 = shutil.which("flake8", path=os.path.dirname(sys.executable)) or "flake8"
+    proc = subprocess.run(
+        [flake8, "--isolated", "--select", "FAC", "app.py"], capture_output=True, text=True, cwd=tmp_path
+    )
+    line = source.splitlines()[3]
+    assert proc.stdout.startswith(f"app.py:4:{line.index('[') + 2}: FAC101 ")
