@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import fnmatch
 import importlib.util
 import os
 import sys
@@ -22,6 +21,7 @@ from flake8_fastapi_cors.config import (
     check_value,
     find_pyproject,
     ignored_here,
+    matches,
     load_flake8_config,
     load_pyproject,
     options_from,
@@ -56,17 +56,11 @@ def iter_python_files(paths: Iterable[str], excludes: Sequence[str]) -> Iterator
             yield path
             continue
         for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not _excluded(os.path.join(root, d), excludes))
+            dirs[:] = sorted(d for d in dirs if not matches(os.path.join(root, d), excludes))
             for name in sorted(files):
                 full = os.path.join(root, name)
-                if name.endswith(".py") and not _excluded(full, excludes):
+                if name.endswith(".py") and not matches(full, excludes):
                     yield full
-
-
-def _excluded(path: str, patterns: Sequence[str]) -> bool:
-    name = os.path.basename(path)
-    normalised = os.path.normpath(path)
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(normalised, p) for p in patterns)
 
 
 def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore: List[str]) -> List[str]:

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from flake8_fastapi_cors.registry import Options
 
 CONFIG_TABLE = "flake8-fastapi-cors"
+LOG = logging.getLogger(__name__)
 DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 
@@ -255,16 +256,23 @@ def _class_names(names) -> Tuple[str, ...]:
     return tuple(name.rsplit(".", 1)[-1] for name in names or ())
 
 
-def ignored_here(path: str, per_file: Sequence[Tuple[str, List[str]]]) -> List[str]:
-    """Codes `per-file-ignores` drops for `path`, with flake8's matching: the
-    longest matching pattern wins; a pattern with a `/` is relative to the
-    current directory, one without matches the file name."""
+def matches(path: str, patterns: Sequence[str]) -> bool:
+    """flake8's file matching (for `exclude` and `per-file-ignores`): a pattern
+    without `/` matches the file name, one with `/` the path from the current
+    directory."""
     from flake8.utils import matches_filename, normalize_path
+
+    return matches_filename(path, [normalize_path(p) for p in patterns], "%(path)s", LOG)
+
+
+def ignored_here(path: str, per_file: Sequence[Tuple[str, List[str]]]) -> List[str]:
+    """Codes `per-file-ignores` drops for `path`: those of the longest matching
+    pattern, as in flake8."""
+    from flake8.utils import normalize_path
 
     best: Optional[Tuple[str, List[str]]] = None
     for pattern, codes in per_file:
         normalised = normalize_path(pattern)
-        if matches_filename(path, [normalised], "%(path)s", logging.getLogger(__name__)):
-            if best is None or len(normalised) > len(best[0]):
-                best = (normalised, codes)
+        if matches(path, [pattern]) and (best is None or len(normalised) > len(best[0])):
+            best = (normalised, codes)
     return best[1] if best else []

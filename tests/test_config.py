@@ -182,3 +182,10 @@ def test_pyproject_wins_over_flake8_config_and_the_command_line_over_both(projec
     (project / "pyproject.toml").write_text('[tool.flake8-fastapi-cors]\nfastapi-cors-origins-env = "FROM_PYPROJECT"\n')
     assert 'os.getenv("FROM_PYPROJECT")' in cli(project, "app.py").stdout
     assert 'os.getenv("FROM_ARGS")' in cli(project, "--fastapi-cors-origins-env", "FROM_ARGS", "app.py").stdout
+
+
+@pytest.mark.parametrize("pattern", ["legacy", "legacy/*", "old.py"])
+def test_exclude_matches_files_as_flake8_does(project, pattern):
+    by_cli = found(cli(project, "--exclude", pattern, ".").stdout)
+    assert by_cli == [("app.py", 5, "FAC101")]
+    assert by_cli == found(flake8(project, "--extend-exclude", pattern, ".").stdout)
