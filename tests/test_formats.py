@@ -61,7 +61,8 @@ def test_json_lists_positions_fix_safety_and_edits(project):
     proc = run("--format", "json", "app.py", "broken.py", cwd=project)
     assert proc.returncode == 2  # broken.py could not be parsed
     report = json.loads(proc.stdout)
-    assert report["errors"] == ["broken.py: cannot parse: '(' was never closed (line 1)"]
+    [error] = report["errors"]  # the wording of the syntax error depends on the Python version
+    assert error.startswith("broken.py: cannot parse: ") and error.endswith(" (line 1)")
     found = {(f["code"], f["line"], f["column"], f["end_line"], f["end_column"]) for f in report["findings"]}
     assert found == {
         ("FAC103", 5, 50, 5, 76),  # the list
@@ -153,7 +154,8 @@ def test_github_prints_workflow_annotations(project):
     assert lines[2].startswith(
         "::warning file=app.py,line=6,col=51,endLine=6,endColumn=54,title=FAC101 credentialed-wildcard-origin::"
     )
-    assert lines[-1] == "::error title=flake8-fastapi-cors::broken.py: cannot parse: '(' was never closed (line 1)"
+    assert lines[-1].startswith("::error title=flake8-fastapi-cors::broken.py: cannot parse: ")
+    assert lines[-1].endswith(" (line 1)")
 
 
 def test_github_escapes_what_workflow_commands_reserve(tmp_path):
