@@ -29,17 +29,6 @@ from flake8_fastapi_cors.registry import (
 INTERNAL_ERROR = "FAC000"
 
 
-def _check_config_keys(options) -> None:
-    """flake8 ignores unknown keys in its config file; a misspelt `fastapi-cors-*`
-    key would silently do nothing, so it is an error here."""
-    cfg, where = flake8_config(
-        getattr(options, "config", None),
-        getattr(options, "append_config", None) or (),
-        bool(getattr(options, "isolated", False)),
-    )
-    plugin_config_values(cfg, where)
-
-
 def runnable_codes(lines: Optional[Sequence[str]], options: Options, codes=None) -> List[str]:
     """The selected codes whose rules can fire on this file at all: a cheap text
     test for the names each rule needs (`CORSMiddleware`, `Session`, ...)."""
@@ -84,6 +73,17 @@ def _in_characters(finding: Finding, lines: Optional[Sequence[str]]) -> Finding:
 
     end = finding.end and (finding.end[0], characters(*finding.end))
     return replace(finding, col=characters(finding.line, finding.col), end=end)
+
+
+def _check_config_keys(options) -> None:
+    """flake8 ignores unknown keys in its config file; a misspelt `fastapi-cors-*`
+    key would silently do nothing, so it is an error here."""
+    cfg, where = flake8_config(
+        getattr(options, "config", None),
+        getattr(options, "append_config", None) or (),
+        bool(getattr(options, "isolated", False)),
+    )
+    plugin_config_values(cfg, where)
 
 
 class Plugin:

@@ -14,28 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from flake8_fastapi_cors.cli import DEFAULT_EXCLUDES
+
 ROOT = Path(__file__).parents[1]
 HOOK_IDS = ("flake8-fastapi-cors", "flake8-fastapi-cors-fix")
 # not part of the project: version control, environments, build output, caches
-NOT_COPIED = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    ".eggs",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    "*.py[co]",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    "node_modules",
-)
+NOT_COPIED = (*DEFAULT_EXCLUDES, "*.py[co]")
 GIT_CONFIG = (
     "-c",
     "user.name=flake8-fastapi-cors tests",
