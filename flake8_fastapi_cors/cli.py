@@ -27,7 +27,7 @@ from flake8_fastapi_cors.config import (
     options_from,
 )
 from flake8_fastapi_cors.registry import UNSAFE, Finding, Options, all_rules, opt_in_codes
-from flake8_fastapi_cors.report import FORMATS, REPORTERS, locate
+from flake8_fastapi_cors.report import FORMATS, REPORTERS, Located
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
 
 DEFAULT_EXCLUDES = (
@@ -187,7 +187,7 @@ class Run:
         try:
             data, text = read_source(path, shown)
             if not self.fixing:
-                self.report(shown, data, text, check_source(shown, data, text, self.options, codes))
+                self.report(shown, data, check_source(shown, data, text, self.options, codes))
                 return
             from flake8_fastapi_cors.fix import fix_source, write_atomic
 
@@ -200,7 +200,7 @@ class Run:
             elif result.data != data:
                 write_atomic(path, data, result.data)
             self.fixed += result.fixed
-            self.report(shown, result.data, decode(result.data, shown), result.remaining)
+            self.report(shown, result.data, result.remaining)
         except InputError as error:
             print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
             if self.args.format != "text":
@@ -209,7 +209,7 @@ class Run:
                 sys.stdout.buffer.write(data)  # the input unchanged
             self.failed = True
 
-    def report(self, shown: str, data: bytes, text: str, findings: List[Finding]) -> None:
+    def report(self, shown: str, data: bytes, findings: List[Finding]) -> None:
         located = []
         for finding in findings:
             edits = None
@@ -217,8 +217,8 @@ class Run:
                 from flake8_fastapi_cors.fix import edits as fix_edits
 
                 edits = fix_edits(shown, data, finding)
-            located.append(locate(shown, finding, edits))
-        self.reporter.show(shown, text, located)
+            located.append(Located(shown, finding, edits))
+        self.reporter.show(located)
         self.remaining.extend(findings)
 
     def print_diff(self, shown: str, text: str, new: bytes) -> None:

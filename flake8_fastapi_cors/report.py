@@ -27,19 +27,23 @@ def rule_url(code: str) -> str:
 
 @dataclass
 class Located:
-    """A finding with everything the machine formats show."""
+    """A finding, where it is, and (for the formats that show them) its fix's edits."""
 
     path: str
     finding: Finding
-    column: int  # 1-based, characters
-    end_line: int
-    end_column: int  # 1-based, characters, excluded
     edits: Optional[list] = None  # fix.Edit list when the finding's fix applies here
 
+    @property
+    def column(self) -> int:  # 1-based, characters
+        return self.finding.col + 1
 
-def locate(path: str, finding: Finding, edits=None) -> Located:
-    end_line, end_col = finding.end or (finding.line, finding.col)
-    return Located(path, finding, finding.col + 1, end_line, end_col + 1, edits)
+    @property
+    def end_line(self) -> int:
+        return (self.finding.end or (self.finding.line, self.finding.col))[0]
+
+    @property
+    def end_column(self) -> int:  # 1-based, characters, excluded
+        return (self.finding.end or (self.finding.line, self.finding.col))[1] + 1
 
 
 class Reporter:
@@ -52,7 +56,7 @@ class Reporter:
         self.out = out or sys.stdout
         self.problems: List[str] = []
 
-    def show(self, path: str, text: str, located: Sequence[Located]) -> None:
+    def show(self, located: Sequence[Located]) -> None:
         raise NotImplementedError
 
     def problem(self, message: str) -> None:
@@ -63,19 +67,19 @@ class Reporter:
 
 
 class TextReporter(Reporter):
-    def show(self, path, text, located):
+    def show(self, located):
         for item in located:
             f = item.finding
-            print(f"{path}:{f.line}:{f.col + 1}: {f.code} {f.message}", file=self.out)
+            print(f"{item.path}:{f.line}:{item.column}: {f.code} {f.message}", file=self.out)
 
 
 class GithubReporter(Reporter):
     """GitHub Actions workflow commands: one annotation per finding."""
 
-    def show(self, path, text, located):
+    def show(self, located):
         for item in located:
             f = item.finding
-            where = f"file={_property(path)},line={f.line},col={item.column}"
+            where = f"file={_property(item.path)},line={f.line},col={item.column}"
             where += f",endLine={item.end_line},endColumn={item.end_column}"
             title = _property(f"{f.code} {_name(f.code)}")
             print(f"::warning {where},title={title}::{_data(f.message)}", file=self.out)
@@ -100,7 +104,7 @@ class JsonReporter(Reporter):
         super().__init__(out)
         self.items: List[dict] = []
 
-    def show(self, path, text, located):
+    def show(self, located):
         for item in located:
             f = item.finding
             self.items.append(
@@ -108,7 +112,7 @@ class JsonReporter(Reporter):
                     "code": f.code,
                     "name": _name(f.code),
                     "message": f.message,
-                    "path": path,
+                    "path": item.path,
                     "line": f.line,
                     "column": item.column,
                     "end_line": item.end_line,
@@ -150,12 +154,12 @@ class SarifReporter(Reporter):
         super().__init__(out)
         self.located: List[Located] = []
 
-    def show(self, path, text, located):
+    def show(self, located):
         for item in located:
             if item.finding.code in RULES:
                 self.located.append(item)
             else:  # FAC000: the file could not be checked
-                self.problem(f"{path}: {item.finding.message}")
+                self.problem(f"{item.path}: {item.finding.message}")
 
     def close(self):
         from sarif_pydantic import sarif as s
