@@ -92,11 +92,11 @@ def expected_files(root: str) -> Dict[str, str]:
     return files
 
 
-def stale_files(root: str) -> List[str]:
+def stale_files(root: str, expected: Optional[Dict[str, str]] = None) -> List[str]:
     """Generated files that differ from what the records give, and pages of rules
     that no longer exist."""
     stale = []
-    expected = expected_files(root)
+    expected = expected_files(root) if expected is None else expected
     for path, text in expected.items():
         try:
             with open(path, encoding="utf-8", newline="") as handle:
@@ -114,8 +114,8 @@ def stale_files(root: str) -> List[str]:
 
 def write(root: str) -> List[str]:
     """Bring the generated files up to date; the paths written or removed."""
-    changed = stale_files(root)
     expected = expected_files(root)
+    changed = stale_files(root, expected)
     os.makedirs(os.path.join(root, "docs", "rules"), exist_ok=True)
     for path in changed:
         if path in expected:

@@ -15,14 +15,20 @@ on disk since it was read.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
-from flake8_fastapi_cors.source import InputError, check_source, decode, read_bytes, source_lines
+from flake8_fastapi_cors.source import (
+    InputError,
+    check_source,
+    decode,
+    read_bytes,
+    source_lines,
+    source_lines_with_ends,
+)
 
 MAX_PASSES = 10
 
@@ -97,7 +103,7 @@ def text_edits(before: str, after: str) -> List[Edit]:
     that differ."""
     import difflib
 
-    old, new = _lines_with_ends(before), _lines_with_ends(after)
+    old, new = source_lines_with_ends(before), source_lines_with_ends(after)
     found = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -109,11 +115,6 @@ def text_edits(before: str, after: str) -> List[Edit]:
         end = _advance(start, removed[head : len(removed) - tail])
         found.append(Edit(*start, *end, added[head : len(added) - tail]))
     return found
-
-
-def _lines_with_ends(text: str) -> List[str]:
-    # Python's own line breaks (str.splitlines would also split at form feeds)
-    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
 
 
 def _common_prefix(a: str, b: str) -> str:

@@ -19,6 +19,7 @@ NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*
 CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 # Python's own line breaks; str.splitlines also splits on form feeds and others
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class InputError(Exception):
@@ -76,6 +77,11 @@ def source_lines(text: str) -> List[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def source_lines_with_ends(text: str) -> List[str]:
+    """The same lines as `source_lines`, each with its line break."""
+    return LINE_WITH_END.findall(text)
 
 
 def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
