@@ -10,6 +10,7 @@ artifact, so that every machine sees byte-for-byte the same corpus.
 Usage::
 
     python bench/corpus.py fetch [--jobs N]     # download, verify, unpack
+    python bench/corpus.py fetch --set bench    # the benchmark's pins (bench/run.py)
     python bench/corpus.py list                 # every .py file, one per line
     python bench/corpus.py grep PATTERN [-n]    # files matching a regex
 
@@ -369,20 +370,55 @@ PACKAGES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The benchmark's corpus (`--set bench`, used by bench/run.py): a few thousand
+# files of libraries and applications of all kinds, so that the pre-filter meets
+# the mix a FastAPI team's flake8 run sees. name -> (version, artifact, sha256,
+# the folder of the unpacked artifact that is measured).
+BENCH: dict[str, tuple[str, str, str, str]] = {
+    # the framework with its tests and the docs examples (docs_src/)
+    "fastapi": (*PACKAGES["fastapi"], "fastapi-0.165.0"),
+    "starlette": (
+        "1.10.0",
+        "starlette-1.10.0.tar.gz",
+        "b8399098d4c1e3522734f7235dc79b1fc967f96cf139c81e0fa30479e0685f9b",
+        "starlette-1.10.0",
+    ),
+    "pydantic": (
+        "2.14.3",
+        "pydantic-2.14.3-py3-none-any.whl",
+        "3f7b347782ab7e4cf4c798496ae3a82787d9f21ec12676a9c564355eeef8daa8",
+        "pydantic",
+    ),
+    # the ORM package of SQLAlchemy: Session is defined and used on every page
+    "sqlalchemy": (
+        "2.1.9",
+        "sqlalchemy-2.1.9.tar.gz",
+        "d700a8b2edfb26282a470333d6bc4a454c4acda4d201a3bea7b72fa76c217d28",
+        "sqlalchemy-2.1.9/lib/sqlalchemy/orm",
+    ),
+    # SQLModel with its docs examples: sessions in FastAPI apps
+    "sqlmodel": (*PACKAGES["sqlmodel"], "sqlmodel-0.0.50"),
+    # a FastAPI + SQLAlchemy application with CORS
+    "fief-server": (*PACKAGES["fief-server"], "fief"),
+}
+SETS = {"sweep": PACKAGES, "bench": BENCH}
+
+
 class Package(NamedTuple):
     name: str
     version: str
     filename: str
     sha256: str
+    subdir: str = ""  # the part of the unpacked artifact that is used ("" for all)
 
 
 class CorpusError(RuntimeError):
     """A package could not be fetched, verified or found in the cache."""
 
 
-def packages() -> list[Package]:
-    """The pinned packages, in declaration order."""
-    return [Package(name, *pin) for name, pin in PACKAGES.items()]
+def packages(which: str = "sweep") -> list[Package]:
+    """The pinned packages of one set, in declaration order."""
+    return [Package(name, *pin) for name, pin in SETS[which].items()]
 
 
 def cache_dir(cache: str | os.PathLike[str] | None = None) -> Path:
@@ -541,23 +577,24 @@ def fetch_package(pkg: Package, cache: Path) -> FetchResult:
         _download(pkg, archive.parent)
         downloaded = True
     src = _unpack(pkg, archive, cache)
-    files = _python_files(src)
+    files = _python_files(src / pkg.subdir)
     lines = sum(_count_lines(p.read_bytes()) for p in files)
     return FetchResult(pkg, downloaded, archive.stat().st_size, len(files), lines)
 
 
-def fetch(cache: str | os.PathLike[str] | None = None, jobs: int = 3) -> list[FetchResult]:
+def fetch(cache: str | os.PathLike[str] | None = None, jobs: int = 3, which: str = "sweep") -> list[FetchResult]:
     """Fetch the whole corpus, printing one line per package and totals."""
     root = cache_dir(cache)
     if importlib.util.find_spec("pip") is None:
         raise CorpusError(f"pip is not available for {sys.executable}")
     results: list[FetchResult] = []
     errors: list[str] = []
-    width = max(len(name) for name in PACKAGES)
+    pins = packages(which)
+    width = max(len(pkg.name) for pkg in pins)
     print(f"corpus cache: {root}")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(fetch_package, pkg, root) for pkg in packages()]
-        for pkg, future in zip(packages(), futures):
+        futures = [pool.submit(fetch_package, pkg, root) for pkg in pins]
+        for pkg, future in zip(pins, futures):
             try:
                 res = future.result()
             except (CorpusError, OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
@@ -575,7 +612,7 @@ def fetch(cache: str | os.PathLike[str] | None = None, jobs: int = 3) -> list[Fe
     total_size = sum(r.size for r in results)
     fresh = sum(r.size for r in results if r.downloaded)
     print(
-        f"total: {len(results)}/{len(PACKAGES)} packages, "
+        f"total: {len(results)}/{len(pins)} packages, "
         f"{sum(r.files for r in results)} files, {sum(r.lines for r in results)} lines, "
         f"{total_size / 1e6:.1f} MB of artifacts ({fresh / 1e6:.1f} MB downloaded now)"
     )
@@ -588,33 +625,34 @@ def fetch(cache: str | os.PathLike[str] | None = None, jobs: int = 3) -> list[Fe
 # query
 
 
-def corpus_files(cache: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Every ``.py`` file of the unpacked corpus, sorted.
+def corpus_files(cache: str | os.PathLike[str] | None = None, which: str = "sweep") -> list[Path]:
+    """Every ``.py`` file of the unpacked corpus (one set of pins), sorted.
 
     Raises CorpusError when a pinned package has not been fetched yet.
     """
     root = cache_dir(cache)
-    missing = [pkg.name for pkg in packages() if not _is_unpacked(pkg, root)]
+    pins = packages(which)
+    missing = [pkg.name for pkg in pins if not _is_unpacked(pkg, root)]
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise CorpusError(
-            f"{len(missing)} of {len(PACKAGES)} packages not fetched into {root} "
-            f"({shown}); run: python bench/corpus.py fetch"
+            f"{len(missing)} of {len(pins)} packages not fetched into {root} "
+            f"({shown}); run: python bench/corpus.py fetch --set {which}"
         )
     files: list[Path] = []
-    for pkg in packages():
-        files.extend(_python_files(source_dir(pkg, root)))
+    for pkg in pins:
+        files.extend(_python_files(source_dir(pkg, root) / pkg.subdir))
     return sorted(files)
 
 
 def grep(
-    pattern: str, cache: str | os.PathLike[str] | None = None, ignore_case: bool = False
+    pattern: str, cache: str | os.PathLike[str] | None = None, ignore_case: bool = False, which: str = "sweep"
 ) -> list[tuple[Path, list[tuple[int, str]]]]:
     """Files whose text matches ``pattern`` (multi-line regex), with the hits."""
     flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)
     regex = re.compile(pattern, flags)
     found = []
-    for path in corpus_files(cache):
+    for path in corpus_files(cache, which):
         text = path.read_text(encoding="utf-8", errors="replace")
         hits = []
         for match in regex.finditer(text):
@@ -638,6 +676,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help=f"cache directory (default: ${CACHE_ENV} or {DEFAULT_CACHE})",
     )
+    common.add_argument(
+        "--set", dest="which", choices=sorted(SETS), default="sweep", help="which pins: the sweep's or the benchmark's"
+    )
     parser = argparse.ArgumentParser(description="Pinned corpus of FastAPI / Starlette projects from PyPI.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", parents=[common], help="download, verify and unpack")
@@ -651,13 +692,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "fetch":
-            fetch(args.cache, jobs=args.jobs)
+            fetch(args.cache, jobs=args.jobs, which=args.which)
         elif args.command == "list":
-            for path in corpus_files(args.cache):
+            for path in corpus_files(args.cache, args.which):
                 print(path)
         elif args.command == "grep":
             try:
-                found = grep(args.pattern, args.cache, ignore_case=args.ignore_case)
+                found = grep(args.pattern, args.cache, ignore_case=args.ignore_case, which=args.which)
             except re.error as exc:
                 parser.error(f"invalid pattern: {exc}")
             for path, hits in found:

@@ -92,7 +92,7 @@ def main() -> int:
             unparsable += 1
             continue
         lines = text.splitlines()
-        if relevant(lines):
+        if relevant(text):
             relevant_files += 1
         try:
             found = check_tree(tree, str(path), options, lines, codes)

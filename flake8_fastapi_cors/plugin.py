@@ -29,27 +29,41 @@ from flake8_fastapi_cors.registry import (
 INTERNAL_ERROR = "FAC000"
 
 
-def runnable_codes(lines: Optional[Sequence[str]], options: Options, codes=None) -> List[str]:
-    """The selected codes whose rules can fire on this file at all: a cheap text
-    test for the names each rule needs (`CORSMiddleware`, `Session`, ...)."""
+def runnable_codes(text: Optional[str], options: Options, codes=None) -> List[str]:
+    """The selected codes whose rules can fire on this text at all: a cheap test
+    for the names each rule needs (`CORSMiddleware`, `Session`, ...). With no
+    text, every selected code."""
     codes = enabled_codes(options) if codes is None else list(codes)
-    if lines is None:
+    if text is None:
         return codes
-    text = "".join(lines)
     extra = options.session_factories
-    return [code for code in codes if any(marker in text for marker in RULES[code].markers + extra)]
+    wanted = {marker for code in codes for marker in RULES[code].markers + extra}
+    found = {marker for marker in wanted if marker in text}
+    if not found:
+        return []
+    return [code for code in codes if not found.isdisjoint(RULES[code].markers + extra)]
 
 
-def relevant(lines: Optional[Sequence[str]], options: Options = Options()) -> bool:
-    return bool(runnable_codes(lines, options, [r.code for r in all_rules()]))
+def relevant(text: Optional[str], options: Optional[Options] = None) -> bool:
+    return bool(runnable_codes(text, options or Options(), [r.code for r in all_rules()]))
 
 
-def check_tree(tree: ast.Module, filename: str, options: Options, lines: Optional[Sequence[str]] = None, codes=None):
+def check_tree(
+    tree: ast.Module,
+    filename: str,
+    options: Options,
+    lines: Optional[Sequence[str]] = None,
+    codes=None,
+    prefilter: bool = True,
+) -> List[Finding]:
     """Findings for one parsed module (shared by the plugin and the CLI).
 
-    An internal error becomes one FAC000 finding on the file instead of an
-    exception: in flake8 an exception would abort the whole run."""
-    codes = runnable_codes(lines, options, codes)
+    With `prefilter`, only the rules whose marker names occur in `lines` run;
+    most files name none of them and cost one text scan. An internal error
+    becomes one FAC000 finding on the file instead of an exception: in flake8
+    an exception would abort the whole run."""
+    text = "".join(lines) if prefilter and lines is not None else None
+    codes = runnable_codes(text, options, codes)
     if not codes:
         return []
     from flake8_fastapi_cors.model import ModuleModel

@@ -97,8 +97,12 @@ def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
     return any(finding.code.upper().startswith(c.upper()) for c in CODE.findall(codes))
 
 
-def check_source(path: str, data: bytes, text: str, options: Options, codes: Sequence[str]) -> List[Finding]:
-    """Findings of the selected codes that no `# noqa` comment silences."""
+def check_source(
+    path: str, data: bytes, text: str, options: Options, codes: Sequence[str], prefilter: bool = True
+) -> List[Finding]:
+    """Findings of the selected codes that no `# noqa` comment silences. Every
+    file is parsed, so that a syntax error is reported even where no rule could
+    fire; `prefilter` is check_tree's."""
     tree = parse(path, data)
     lines = source_lines(text)
-    return [f for f in check_tree(tree, path, options, lines, codes) if not suppressed(f, lines)]
+    return [f for f in check_tree(tree, path, options, lines, codes, prefilter) if not suppressed(f, lines)]

@@ -98,3 +98,26 @@ def lint_source(source: str, *args: str, filename: str = "app.py") -> List[Found
 
 def codes_at_lines(found: List[Found]) -> Set[Tuple[int, str]]:
     return {(line, code) for line, _col, code, _text in found}
+
+
+def example_sources() -> List[Tuple[str, str, str]]:
+    """(source, path, id) of every rule's flagged example, every fixture file
+    (at its real path, so sibling modules resolve) and every runtime test app."""
+    from flake8_fastapi_cors.registry import all_rules
+
+    out = []
+    for rule in all_rules():
+        for index, source in enumerate(rule.flagged):
+            out.append((source, f"{rule.code.lower()}_{index}.py", f"example-{rule.code}-{index}"))
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted((root / "fixtures").rglob("*.py")):
+        out.append((path.read_text(encoding="utf-8"), str(path), str(path.relative_to(root))))
+    sys.path.insert(0, str(Path(__file__).parent))
+    import test_runtime_cors
+    import test_runtime_sessions
+
+    for module in (test_runtime_cors, test_runtime_sessions):
+        for name, value in sorted(vars(module).items()):
+            if name.isupper() and isinstance(value, str) and "import" in value and "TEMPLATE" not in name:
+                out.append((value, "app.py", f"{module.__name__}.{name}"))
+    return out

@@ -12,6 +12,7 @@ import pytest
 from flake8_fastapi_cors.fix import applicable, fix_source, write_atomic
 from flake8_fastapi_cors.registry import MISSING, Options, all_rules
 from flake8_fastapi_cors.source import InputError, check_source, decode
+from helpers import example_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
@@ -69,23 +70,7 @@ def test_clean_example_is_left_alone(rule, index):
 # -- invariants over every flagged example, fixture and runtime app -----------------
 
 
-def _corpus():
-    for rule in all_rules():
-        for index, source in enumerate(rule.flagged):
-            yield pytest.param(source, f"{rule.code.lower()}_{index}.py", id=f"example-{rule.code}-{index}")
-    for path in FIXTURES:
-        yield pytest.param(path.read_text(encoding="utf-8"), str(path), id=str(path.relative_to(ROOT)))
-    sys.path.insert(0, str(Path(__file__).parent))
-    import test_runtime_cors
-    import test_runtime_sessions
-
-    for module in (test_runtime_cors, test_runtime_sessions):
-        for name, value in sorted(vars(module).items()):
-            if name.isupper() and isinstance(value, str) and "import" in value and "TEMPLATE" not in name:
-                yield pytest.param(value, "app.py", id=f"{module.__name__}.{name}")
-
-
-@pytest.mark.parametrize("source, path", list(_corpus()))
+@pytest.mark.parametrize("source, path", [pytest.param(s, p, id=i) for s, p, i in example_sources()])
 def test_fix_invariants(source, path):
     """With every code and unsafe fixes: the output compiles, every fix converged
     (no finding with an applicable fix remains, and a code whose findings all had

@@ -293,7 +293,7 @@ class SessionModel:
         for scope in self._all_scopes():
             if scope.kind not in ("module", "class"):
                 continue
-            for name, bindings in scope.bindings.items():
+            for bindings in scope.bindings.values():
                 for binding in bindings:
                     if binding.value is None or self.in_main_block(binding.path):
                         continue
