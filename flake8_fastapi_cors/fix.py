@@ -14,11 +14,12 @@ on disk since it was read.
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
 from flake8_fastapi_cors.source import (
@@ -47,9 +48,13 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
     return finding.fix_safety == SAFE or (unsafe and finding.fix_safety == UNSAFE)
 
 
-def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], unsafe: bool = False) -> FixResult:
+def fix_source(
+    path: str, data: bytes, options: Options, codes: Sequence[str], unsafe: bool = False, regions: bool = True
+) -> FixResult:
     """Fix `data` (the bytes of `path`); InputError when it cannot be decoded or
-    parsed or a fix goes wrong (the caller then leaves the file as it was)."""
+    parsed or a fix goes wrong (the caller then leaves the file as it was).
+    `regions=False` has libcst parse the whole module on every pass instead of
+    the statements the fixes touch (the same output, slower)."""
     all_rules()  # loads the rule records that findings are judged by
     text = decode(data, path)
     found = check_source(path, data, text, options, codes)
@@ -58,7 +63,7 @@ def fix_source(path: str, data: bytes, options: Options, codes: Sequence[str], u
         todo = [f for f in found if applicable(f, unsafe)]
         if not todo:
             break
-        new_data, applied, refused = _apply_once(path, data, text, todo)
+        new_data, applied, refused = _apply_once(path, data, text, todo, regions)
         if new_data == data:
             # what the fixers refused has no fix after all (e.g. comments among the items)
             found = [replace(f, fix=None) if f in refused else f for f in found]
@@ -141,39 +146,205 @@ def _compile_error(path: str, data: bytes) -> Optional[str]:
     return None
 
 
-def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple[bytes, int, List[Finding]]:
+def _apply_once(path: str, data: bytes, text: str, todo: List[Finding], regions: bool = True):
     """One pass: apply the non-overlapping fixes of `todo`; (new bytes, findings
-    fixed, findings whose fixer refused the code it found)."""
-    import libcst as cst
-    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    fixed, findings whose fixer refused the code it found).
 
-    from flake8_fastapi_cors.fixers import FixContext, NoFix, bounds, load
+    libcst parses only the parts of the module the fixes touch (see `_parts`),
+    which is most of the cost of fixing saved; with `regions=False`, or when a
+    fixer needs it, the whole module."""
+    from flake8_fastapi_cors.fixers import load
 
     fixers = load()
+    tree = ast.parse(data) if regions else None
+    parts = _parts(tree, todo, fixers) if tree is not None else None
+    if parts is not None:
+        done = _apply_in_parts(path, data, text, tree, parts, fixers)
+        if done is not None:
+            return done
+    return _apply_to_module(path, data, text, todo, fixers)
+
+
+class _Part(NamedTuple):
+    """Lines `first`..`last` (1-based, inclusive) of the module, a run of whole
+    top-level statements with the comments above them; `head` when it holds the
+    leading imports that AddImportsVisitor rewrites."""
+
+    first: int
+    last: int
+    findings: List[Finding]
+    head: bool
+
+
+def _parts(tree: ast.Module, todo: List[Finding], fixers) -> Optional[List[_Part]]:
+    """The parts of the module that `todo`'s fixes touch, or None when one of the
+    fixers needs the whole module."""
+    if any(fixers[f.fix.kind].whole_module for f in todo) or not tree.body:
+        return None
+    statements = [(_first_line(s), s.end_lineno or s.lineno) for s in tree.body]
+    wanted = [(*_extent(f), [f], False) for f in todo]
+    if any(fixers[f.fix.kind].adds_imports for f in todo):
+        wanted.append((1, statements[_head_end(tree)][1], [], True))
+    ranges = []
+    for low, high, findings_, head in wanted:
+        first = next((i for i, (_, end) in enumerate(statements) if end >= low), len(statements) - 1)
+        last = max([first, *(i for i, (start, _) in enumerate(statements) if start <= high)])
+        while first and statements[first - 1][1] >= statements[first][0]:
+            first -= 1  # `a = 1; b = 2`: one line holds both
+        while last + 1 < len(statements) and statements[last + 1][0] <= statements[last][1]:
+            last += 1
+        ranges.append([statements[first - 1][1] + 1 if first else 1, statements[last][1], findings_, head])
+    ranges.sort(key=lambda r: r[0])
+    merged: List[list] = []
+    for current in ranges:
+        if merged and current[0] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], current[1])
+            merged[-1][2] += current[2]
+            merged[-1][3] = merged[-1][3] or current[3]
+        else:
+            merged.append(current)
+    return [_Part(*m) for m in merged]
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", ())
+    return min([statement.lineno, *(d.lineno for d in decorators)])
+
+
+def _extent(finding: Finding) -> Tuple[int, int]:
+    """The first and last line of every span a fix names (its target, and the
+    statements some fixes move or rewrite)."""
+    spans = [finding.fix.span]
+    for _, value in finding.fix.data:
+        values = value if isinstance(value, (list, tuple)) and not _is_span(value) else [value]
+        spans.extend(v for v in values if _is_span(v))
+    return min(s[0] for s in spans), max(s[2] for s in spans)
+
+
+def _is_span(value) -> bool:
+    return isinstance(value, tuple) and len(value) == 4 and all(isinstance(v, int) for v in value)
+
+
+def _head_end(tree: ast.Module) -> int:
+    """Index of the first top-level statement after the docstring that is not an
+    import: AddImportsVisitor reads the imports before it and may add a blank
+    line above it."""
+    for index, statement in enumerate(tree.body):
+        docstring = index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        if not docstring and not isinstance(statement, (ast.Import, ast.ImportFrom)):
+            return index
+    return len(tree.body) - 1
+
+
+def _indent(tree: ast.Module, lines: List[str]) -> str:
+    """The indentation libcst detects for the whole module: that of the first
+    indented block."""
+    for statement in tree.body:
+        body = getattr(statement, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            line = lines[_first_line(body[0]) - 1]
+            width = len(line) - len(line.lstrip(" \t"))
+            if width and width == body[0].col_offset:  # the block's first statement starts its line
+                return line[:width]
+    return "    "
+
+
+PLACEHOLDER = "pass"
+
+
+def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, parts: List[_Part], fixers):
+    """Fix each part on its own: libcst parses the part's lines (after a
+    placeholder statement, so that the comments above its first statement stay
+    that statement's leading lines, as in the whole module), the fixes apply,
+    and the new text replaces those lines. None when a part cannot be parsed on
+    its own (the caller then fixes the whole module)."""
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    lines = source_lines_with_ends(text)
+    codemod = CodemodContext()
+    applied: List[Finding] = []
+    refused: List[Finding] = []
+    replaced: Dict[int, str] = {}
+    for index in sorted(range(len(parts)), key=lambda i: parts[i].head):  # imports last, once all are asked for
+        part = parts[index]
+        own = lines[part.first - 1 : part.last]
+        placeholder = [PLACEHOLDER + (_line_break(own[0]) or "\n")] if part.first > 1 else []
+        try:
+            module = cst.parse_module("".join(placeholder + own))
+        except Exception:  # noqa: BLE001 - libcst's ParserSyntaxError or a grammar it lacks: try the whole module
+            return None
+        if not any(isinstance(getattr(s, "body", None), cst.IndentedBlock) for s in module.body):
+            module = module.with_changes(default_indent=_indent(tree, lines))  # as detected on the whole module
+        shift = part.first - 1 - len(placeholder)
+        new, done, no = _rewrite(module, part.findings, fixers, placeholder + own, shift, codemod)
+        if part.head and codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            new = AddImportsVisitor(codemod).transform_module(new)
+        code = new.code
+        if placeholder and not code.startswith(placeholder[0]):
+            return None
+        replaced[index] = code[len(placeholder[0]) :] if placeholder else code
+        applied.extend(done)
+        refused.extend(no)
+    if codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY) and not any(p.head for p in parts):
+        return None  # an import was asked for by a fixer that did not declare it
+    for index in sorted(replaced, key=lambda i: parts[i].first, reverse=True):
+        lines[parts[index].first - 1 : parts[index].last] = [replaced[index]]
+    try:
+        new_data = "".join(lines).encode(_encoding(data))
+    except UnicodeEncodeError as error:
+        raise InputError(f"{path}: cannot fix: the fix needs characters the file's encoding lacks ({error})") from None
+    return new_data, len(applied), refused
+
+
+def _apply_to_module(path: str, data: bytes, text: str, todo: List[Finding], fixers):
+    """One pass on the whole module (the reference the parts are checked against)."""
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
     try:
         module = cst.parse_module(data)
     except Exception as error:  # libcst's ParserSyntaxError, or a grammar it does not know
         raise InputError(f"{path}: cannot fix: libcst cannot parse this file ({type(error).__name__})") from None
+    codemod = CodemodContext()
+    new, applied, refused = _rewrite(module, todo, fixers, source_lines(text), 0, codemod)
+    if codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        new = AddImportsVisitor(codemod).transform_module(new)
+    if codemod.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        new = RemoveImportsVisitor(codemod).transform_module(new)
+    return new.bytes, len(applied), refused
+
+
+def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift: int, codemod):
+    """Apply the non-overlapping fixes of `todo` to `module`, whose line n is line
+    n + shift of the file; (new module, applied, refused)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from flake8_fastapi_cors.fixers import FixContext, NoFix, bounds
+
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    lines = source_lines(text)
 
     def to_chars(line: int, col: int) -> Tuple[int, int]:
-        if 1 <= line <= len(lines):
-            return line, len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+        """A file position (UTF-8 byte column) as a module position (characters)."""
+        line -= shift
+        if 1 <= line <= len(module_lines):
+            return line, len(module_lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
         return line, col
 
-    context = FixContext(wrapper.module, positions, to_chars)
+    context = FixContext(wrapper.module, positions, to_chars, codemod)
     refused: List[Finding] = []
     candidates: Dict[tuple, list] = {}
     plan: Dict[int, list] = {}  # id(node) -> [fixer, Fix, findings]
     taken: List[Tuple[Tuple[int, int], Tuple[int, int]]] = []
     for finding in sorted(todo, key=_size):
-        types, fn, exact = fixers[finding.fix.kind]
+        types, fn, exact = fixers[finding.fix.kind][:3]
         if types not in candidates:
             candidates[types] = [(n, bounds(r)) for n, r in positions.items() if isinstance(n, types)]
-        node = _innermost(candidates[types], context.chars(finding.fix.span), exact, lines)
+        node = _innermost(candidates[types], context.chars(finding.fix.span), exact, module_lines)
         if node is None:
             refused.append(finding)  # not the shape the check saw (e.g. a comment inside the parentheses)
             continue
@@ -205,13 +376,18 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding]) -> Tuple
             applied.extend(findings_)
             return replacement
 
-    new = wrapper.module.visit(Apply())
-    scratch = context.codemod.scratch
-    if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        new = AddImportsVisitor(context.codemod).transform_module(new)
-    if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        new = RemoveImportsVisitor(context.codemod).transform_module(new)
-    return new.bytes, len(applied), refused
+    return wrapper.module.visit(Apply()), applied, refused
+
+
+def _line_break(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :]
+
+
+def _encoding(data: bytes) -> str:
+    import io
+    import tokenize
+
+    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
 
 
 def _size(finding: Finding) -> Tuple[int, int]:

@@ -66,8 +66,9 @@ def check_tree(
     codes = runnable_codes(text, options, codes)
     if not codes:
         return []
-    from flake8_fastapi_cors.model import ModuleModel
+    from flake8_fastapi_cors.model import ModuleModel, trim_sibling_cache
 
+    trim_sibling_cache()
     try:
         return [_in_characters(f, lines) for f in findings(ModuleModel(tree, filename), options, codes)]
     except RecursionError:

@@ -31,15 +31,25 @@ class Registered(NamedTuple):
     types: Tuple[Type[cst.CSTNode], ...]
     fn: Fixer
     exact: bool
+    adds_imports: bool  # may schedule an import (the module's leading imports are rewritten)
+    whole_module: bool  # needs the whole module (removing an import needs every use of its name)
 
 
-def fixer(kind: str, *node_types: Type[cst.CSTNode], exact: bool = True):
+def fixer(
+    kind: str,
+    *node_types: Type[cst.CSTNode],
+    exact: bool = True,
+    adds_imports: bool = False,
+    whole_module: bool = False,
+):
     """Register the fixer for `kind`. It is applied to the node of one of
     `node_types` whose source is exactly the Fix's span, or with `exact=False`
-    (blocks, decorators) to the innermost such node that contains the span."""
+    (blocks, decorators) to the innermost such node that contains the span.
+    A fixer sees the top-level statements its Fix's spans lie in (see fix.py),
+    unless it declares `whole_module`."""
 
     def register(fn: Fixer) -> Fixer:
-        FIXERS[kind] = Registered(node_types, fn, exact)
+        FIXERS[kind] = Registered(node_types, fn, exact, adds_imports, whole_module)
         return fn
 
     return register
@@ -49,10 +59,16 @@ class FixContext:
     """What a fixer may use besides its node: the module, positions of original
     nodes, and import scheduling."""
 
-    def __init__(self, module: cst.Module, positions, to_chars: Callable[[int, int], Tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        positions,
+        to_chars: Callable[[int, int], Tuple[int, int]],
+        codemod: Optional[CodemodContext] = None,
+    ) -> None:
         self.module = module
         self.positions = positions
-        self.codemod = CodemodContext()
+        self.codemod = codemod or CodemodContext()  # shared by the parts of one module
         self._to_chars = to_chars
 
     # -- building code ------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 from flake8_fastapi_cors.model.resolve import FIELD_FACTORIES, SETTINGS_BASES, Resolver
@@ -25,9 +26,15 @@ from flake8_fastapi_cors.model.values import (
     with_origin,
 )
 
-# Sibling modules read while resolving names, cached for the life of the process.
-_SIBLINGS: Dict[str, Optional["ModuleModel"]] = {}
-MAX_SIBLING_BYTES = 2_000_000
+# Sibling modules read while resolving names (a `database.py` that many modules
+# import), cached between files. Their trees take about 15 times their source in
+# memory, so the cache keeps the most recently used ones up to SIBLING_CACHE_BYTES
+# of source, and a sibling larger than MAX_SIBLING_BYTES (a library's internals
+# rather than an application's settings or session factory) is not read.
+_SIBLINGS: "OrderedDict[str, Optional[ModuleModel]]" = OrderedDict()
+_SIBLING_SIZES: Dict[str, int] = {}
+MAX_SIBLING_BYTES = 128_000
+SIBLING_CACHE_BYTES = 256_000
 
 STDIN_NAMES = frozenset({"<stdin>", "-", "stdin"})
 
@@ -39,6 +46,9 @@ class ModuleModel:
         builder = ScopeBuilder(tree)
         self.scope: Scope = builder.module
         self.calls = builder.calls
+        self.functions = builder.functions
+        self.loads = builder.loads
+        self.assigns = builder.assigns
         self.scope_of = builder.scope_of
         self.main_guards = builder.main_guards
         self.resolver = Resolver(self)
@@ -271,9 +281,11 @@ def _is_str_annotation(annotation: Optional[ast.expr]) -> bool:
 
 
 def load_module(path: str) -> Optional[ModuleModel]:
-    """Parse a sibling module once per process; None when missing or broken."""
+    """A sibling module's model, parsed once while it stays cached; None when
+    missing, too large or broken."""
     path = os.path.abspath(path)
     if path in _SIBLINGS:
+        _SIBLINGS.move_to_end(path)
         return _SIBLINGS[path]
     _SIBLINGS[path] = None  # also guards against import cycles
     try:
@@ -286,4 +298,14 @@ def load_module(path: str) -> Optional[ModuleModel]:
         return None
     model = ModuleModel(tree, path)
     _SIBLINGS[path] = model
+    _SIBLING_SIZES[path] = len(source)
     return model
+
+
+def trim_sibling_cache() -> None:
+    """Before a new file: drop the least recently used siblings beyond the budget
+    (never during one file's analysis, which may hold several at once)."""
+    total = sum(_SIBLING_SIZES.values())
+    while total > SIBLING_CACHE_BYTES and _SIBLINGS:
+        path, _ = _SIBLINGS.popitem(last=False)
+        total -= _SIBLING_SIZES.pop(path, 0)

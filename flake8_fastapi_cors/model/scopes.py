@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 # A block path identifies the statement list a statement lives in: a tuple of
 # (id(compound statement), statement type, field name) from the scope's body down.
@@ -97,7 +97,8 @@ MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add"})
 
 
 class ScopeBuilder(ast.NodeVisitor):
-    """Builds the scope tree and the list of call sites in one walk."""
+    """Builds the scope tree, the call sites, the functions and the names read,
+    in one walk over every node."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.module = Scope("module", tree, None)
@@ -105,10 +106,21 @@ class ScopeBuilder(ast.NodeVisitor):
         self.path: BlockPath = ()
         self.stmt: Optional[ast.stmt] = None
         self.calls: List[CallSite] = []
+        self.functions: List[ast.AST] = []  # every def, outer before inner
+        self.loads: List[ast.Name] = []  # every name read
+        self.assigns: List[ast.Assign] = []  # every `a = b` (at any depth)
         self.main_guards: set = set()  # ids of `if __name__ == "__main__":` blocks
         self.scope_of: Dict[int, Scope] = {id(tree): self.module}
         self._decorating: Optional[ast.AST] = None
+        self._methods: Dict[type, object] = {}
         self._visit_body(tree, "body")
+
+    def visit(self, node: ast.AST) -> None:
+        method = self._methods.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
+            self._methods[type(node)] = method
+        method(node)
 
     # -- statement lists -------------------------------------------------
     def _visit_body(self, owner: ast.AST, field_name: str) -> None:
@@ -123,7 +135,8 @@ class ScopeBuilder(ast.NodeVisitor):
         self.path = saved
 
     def generic_visit(self, node: ast.AST) -> None:
-        for name, value in ast.iter_fields(node):
+        for name in node._fields:
+            value = getattr(node, name, None)
             if isinstance(value, list):
                 if value and isinstance(value[0], ast.stmt):
                     self._visit_body(node, name)
@@ -131,8 +144,15 @@ class ScopeBuilder(ast.NodeVisitor):
                     for item in value:
                         if isinstance(item, ast.AST):
                             self.visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 self.visit(value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.loads.append(node)
 
     def _bind(self, name: str, value, node, kind="assign", annotation=None) -> None:
         self.scope.bind(Binding(name, value, node, self.path, kind, annotation))
@@ -164,6 +184,7 @@ class ScopeBuilder(ast.NodeVisitor):
         if node.returns is not None:
             self.visit(node.returns)
         self._bind(node.name, None, node, "def")
+        self.functions.append(node)
         outer_scope, outer_path = self.scope, self.path
         self.scope = self._enter("function", node)
         self.path = ()
@@ -178,6 +199,7 @@ class ScopeBuilder(ast.NodeVisitor):
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         # lambdas hold no statements we care about; their bodies are expressions
+        self.generic_visit(node.args)
         self.visit(node.body)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -215,11 +237,13 @@ class ScopeBuilder(ast.NodeVisitor):
             self.scope.imports[alias.asname or alias.name] = Import(node.module or "", alias.name, node.level or 0)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        self.assigns.append(node)
         self.visit(node.value)
         for target in node.targets:
             self._bind_target(target, node.value, node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.visit(node.annotation)
         if node.value is not None:
             self.visit(node.value)
         if isinstance(node.target, ast.Name):
@@ -302,15 +326,22 @@ def exclusive_branches(a: BlockPath, b: BlockPath) -> bool:
     return False
 
 
-def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(func.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def own_nodes(func: ast.AST) -> List[ast.AST]:
+    """Nodes of a function body, not descending into nested functions, classes or
+    lambdas (kept on the node: rules ask for them again and again)."""
+    found = func.__dict__.get("_own_nodes")
+    if found is None:
+        found = []
+        stack = list(func.body)
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, NESTED))
+        func._own_nodes = found
+    return found
 
 
 def keyword_arg(call: ast.Call, name: str) -> Optional[ast.expr]:

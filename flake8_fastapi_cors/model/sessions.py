@@ -173,14 +173,13 @@ class SessionModel:
             for route in app.routes:
                 if route.endpoint is not None and (not route.decorated or self._looks_like_route(route.node)):
                     self.handlers[id(route.endpoint)] = route.endpoint
-        for node in ast.walk(model.tree):
+        for node in model.assigns:
             # app.dependency_overrides[get_db] = override_get_db
-            if isinstance(node, ast.Assign) and any(_is_overrides(t) for t in node.targets):
+            if any(_is_overrides(t) for t in node.targets):
                 scope = model.scope  # overrides name module-level functions
                 for func in self._local(self._dependency_functions(node.value, scope)):
                     self.dependencies.setdefault(id(func), func)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in depends_args:
-                self._other_uses.add(node.id)
+        self._other_uses.update(name.id for name in model.loads if id(name) not in depends_args)
 
     def _local(self, funcs: List[ast.AST]) -> List[ast.AST]:
         """Only functions written in this module are checked here (others in their own file)."""
@@ -265,7 +264,7 @@ class SessionModel:
         if self._yield_dependencies is not None:
             return self._yield_dependencies
         out = []
-        for func in _all_functions(self.model.tree):
+        for func in self.model.functions:
             if not _is_generator(func):
                 continue
             if id(func) in self.dependencies:
@@ -316,12 +315,6 @@ def is_new_session(value: Optional[Value]) -> bool:
     """A session made here that someone must close: not `factory.begin()` (a context
     manager) and not a scoped registry's session (the registry owns it)."""
     return isinstance(value, SessionObject) and not value.begun and not value.scoped
-
-
-def _all_functions(tree: ast.AST) -> Iterator[ast.AST]:
-    for node in ast.walk(tree):
-        if isinstance(node, FUNCTIONS):
-            yield node
 
 
 def _is_generator(func: ast.AST) -> bool:

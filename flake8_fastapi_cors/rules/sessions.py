@@ -16,6 +16,7 @@ from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule, 
 
 Report = Tuple[ast.AST, Dict[str, str]]
 MARKERS = ("Session", "sessionmaker", "scoped_session")
+DEPENDENCY_MARKERS = ("Depends", "Security", "dependency_overrides")  # how a function becomes a dependency
 FASTAPI_SQL_DOC = "https://fastapi.tiangolo.com/tutorial/sql-databases/"
 YIELD_DOC = "https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/"
 SA_SESSION_FAQ = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#is-the-session-thread-safe-is-asyncsession-safe-to-share-in-concurrent-tasks"
@@ -772,7 +773,7 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
         "FastAPI >= 0.123.5. Drop the decorator: FastAPI manages yield dependencies itself."
     ),
     fix=SAFE,
-    markers=("Depends", "Security"),
+    markers=DEPENDENCY_MARKERS,
     what_it_does="Flags `Depends(f)` / `Security(f)` where `f` is decorated with `@contextmanager` or `@asynccontextmanager`.",
     why_bad="""
         FastAPI already treats generator functions as context managers. With the decorator,
@@ -981,7 +982,7 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
         "End the handler with `raise`."
     ),
     fix=UNSAFE,
-    markers=MARKERS,
+    markers=MARKERS + DEPENDENCY_MARKERS,  # any yield dependency, with or without a session
     what_it_does="Flags an `except` clause of a `try` around `yield` in a yield dependency that does not re-raise.",
     why_bad="""
         FastAPI throws the endpoint's exception into the dependency at `yield`. An `except`
