@@ -26,6 +26,7 @@ from flake8_fastapi_cors.source import (
     InputError,
     check_source,
     decode,
+    parse,
     read_bytes,
     source_lines,
     source_lines_with_ends,
@@ -57,18 +58,19 @@ def fix_source(
     the statements the fixes touch (the same output, slower)."""
     all_rules()  # loads the rule records that findings are judged by
     text = decode(data, path)
-    found = check_source(path, data, text, options, codes)
+    tree = parse(path, data)
+    found = check_source(path, data, text, options, codes, tree=tree)
     fixed = 0
     for _ in range(MAX_PASSES):
         todo = [f for f in found if applicable(f, unsafe)]
         if not todo:
             break
-        new_data, applied, refused = _apply_once(path, data, text, todo, regions)
+        new_data, applied, refused = _apply_once(path, data, text, todo, tree if regions else None)
         if new_data == data:
             # what the fixers refused has no fix after all (e.g. comments among the items)
             found = [replace(f, fix=None) if f in refused else f for f in found]
             break
-        problem = _compile_error(path, new_data)
+        tree, problem = _compiled(path, new_data)
         if problem is not None:
             codes_ = ", ".join(sorted({f.code for f in todo}))
             raise InputError(
@@ -76,7 +78,7 @@ def fix_source(
                 "please report this as a bug"
             )
         data, text = new_data, decode(new_data, path)
-        found = check_source(path, data, text, options, codes)
+        found = check_source(path, data, text, options, codes, tree=tree)
         fixed += applied
     return FixResult(data, fixed, found)
 
@@ -97,7 +99,7 @@ def edits(path: str, data: bytes, finding: Finding) -> Optional[List[Edit]]:
     """The edits of this one finding's fix on `data`, or None when its fixer
     refuses the code it finds there."""
     text = decode(data, path)
-    new_data, applied, _ = _apply_once(path, data, text, [finding])
+    new_data, applied, _ = _apply_once(path, data, text, [finding], parse(path, data))
     if not applied or new_data == data:
         return None
     return text_edits(text, decode(new_data, path))
@@ -135,31 +137,31 @@ def _advance(position: Tuple[int, int], text: str) -> Tuple[int, int]:
     return line + len(pieces) - 1, len(pieces[-1])
 
 
-def _compile_error(path: str, data: bytes) -> Optional[str]:
-    """Why `data` would not compile (syntax, `await` outside async, ...), or None."""
+def _compiled(path: str, data: bytes) -> Tuple[Optional[ast.Module], Optional[str]]:
+    """The tree of `data` and why it would not compile (syntax, `await` outside
+    async, ...), or None."""
     try:
-        compile(data, path, "exec", dont_inherit=True)
+        tree = ast.parse(data, path)
+        compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as error:
-        return f"{error.msg} (line {error.lineno})"
+        return None, f"{error.msg} (line {error.lineno})"
     except (ValueError, RecursionError, MemoryError) as error:
-        return type(error).__name__
-    return None
+        return None, type(error).__name__
+    return tree, None
 
 
-def _apply_once(path: str, data: bytes, text: str, todo: List[Finding], regions: bool = True):
+def _apply_once(path: str, data: bytes, text: str, todo: List[Finding], tree: Optional[ast.Module]):
     """One pass: apply the non-overlapping fixes of `todo`; (new bytes, findings
     fixed, findings whose fixer refused the code it found).
 
-    libcst parses only the parts of the module the fixes touch (see `_parts`),
-    which is most of the cost of fixing saved; with `regions=False`, or when a
-    fixer needs it, the whole module."""
+    With the module's `tree`, libcst parses only the parts of the module the
+    fixes touch (see `_parts`), which saves most of the cost of fixing; without
+    it, or when a part cannot stand alone, the whole module."""
     from flake8_fastapi_cors.fixers import load
 
     fixers = load()
-    tree = ast.parse(data) if regions else None
-    parts = _parts(tree, todo, fixers) if tree is not None else None
-    if parts is not None:
-        done = _apply_in_parts(path, data, text, tree, parts, fixers)
+    if tree is not None and tree.body:
+        done = _apply_in_parts(path, data, text, tree, todo, fixers)
         if done is not None:
             return done
     return _apply_to_module(path, data, text, todo, fixers)
@@ -168,7 +170,7 @@ def _apply_once(path: str, data: bytes, text: str, todo: List[Finding], regions:
 class _Part(NamedTuple):
     """Lines `first`..`last` (1-based, inclusive) of the module, a run of whole
     top-level statements with the comments above them; `head` when it holds the
-    leading imports that AddImportsVisitor rewrites."""
+    leading imports that fixes may add to or remove from."""
 
     first: int
     last: int
@@ -176,14 +178,12 @@ class _Part(NamedTuple):
     head: bool
 
 
-def _parts(tree: ast.Module, todo: List[Finding], fixers) -> Optional[List[_Part]]:
-    """The parts of the module that `todo`'s fixes touch, or None when one of the
-    fixers needs the whole module."""
-    if any(fixers[f.fix.kind].whole_module for f in todo) or not tree.body:
-        return None
+def _parts(tree: ast.Module, todo: List[Finding], head: bool) -> List[_Part]:
+    """The parts of the module that `todo`'s fixes touch, and with `head` its
+    leading imports."""
     statements = [(_first_line(s), s.end_lineno or s.lineno) for s in tree.body]
     wanted = [(*_extent(f), [f], False) for f in todo]
-    if any(fixers[f.fix.kind].adds_imports for f in todo):
+    if head:
         wanted.append((1, statements[_head_end(tree)][1], [], True))
     ranges = []
     for low, high, findings_, head in wanted:
@@ -227,8 +227,8 @@ def _is_span(value) -> bool:
 
 def _head_end(tree: ast.Module) -> int:
     """Index of the first top-level statement after the docstring that is not an
-    import: AddImportsVisitor reads the imports before it and may add a blank
-    line above it."""
+    import: imports are added after the ones before it, with a blank line above
+    it."""
     for index, statement in enumerate(tree.body):
         docstring = index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
         if not docstring and not isinstance(statement, (ast.Import, ast.ImportFrom)):
@@ -252,23 +252,31 @@ def _indent(tree: ast.Module, lines: List[str]) -> str:
 PLACEHOLDER = "pass"
 
 
-def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, parts: List[_Part], fixers):
-    """Fix each part on its own: libcst parses the part's lines (after a
-    placeholder statement, so that the comments above its first statement stay
-    that statement's leading lines, as in the whole module), the fixes apply,
-    and the new text replaces those lines. None when a part cannot be parsed on
-    its own (the caller then fixes the whole module)."""
+def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, todo: List[Finding], fixers):
+    """Fix the parts of the module the fixes touch, each on its own, and splice
+    their new text in. A fix of one expression outside every part is applied to
+    that expression alone (`_expression_edits`); each part of whole statements
+    is parsed after a placeholder statement, so that the comments above its
+    first statement stay that statement's leading lines, as in the whole module.
+    None when a part cannot be parsed on its own, or an import to remove lies
+    outside the leading imports (the caller then fixes the whole module)."""
     import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor
+
+    from flake8_fastapi_cors.fixers.imports import Requests
 
     lines = source_lines_with_ends(text)
-    codemod = CodemodContext()
-    applied: List[Finding] = []
-    refused: List[Finding] = []
-    replaced: Dict[int, str] = {}
-    for index in sorted(range(len(parts)), key=lambda i: parts[i].head):  # imports last, once all are asked for
-        part = parts[index]
+    quick = [f for f in todo if _alone(f, fixers)]
+    parts = _parts(tree, [f for f in todo if f not in quick], any(fixers[f.fix.kind].imports for f in todo))
+    for finding in list(quick):
+        low, high = _extent(finding)
+        inside = next((p for p in parts if p.first <= high and low <= p.last), None)
+        if inside is not None:
+            inside.findings.append(finding)
+            quick.remove(finding)
+    requests = Requests()
+    replaced, applied, refused = _expression_edits(lines, quick, fixers, requests)
+    head = None
+    for part in sorted(parts, key=lambda p: p.head):  # imports last, once all are asked for
         own = lines[part.first - 1 : part.last]
         placeholder = [PLACEHOLDER + (_line_break(own[0]) or "\n")] if part.first > 1 else []
         try:
@@ -278,46 +286,184 @@ def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, parts: 
         if not any(isinstance(getattr(s, "body", None), cst.IndentedBlock) for s in module.body):
             module = module.with_changes(default_indent=_indent(tree, lines))  # as detected on the whole module
         shift = part.first - 1 - len(placeholder)
-        new, done, no = _rewrite(module, part.findings, fixers, placeholder + own, shift, codemod)
-        if part.head and codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            new = AddImportsVisitor(codemod).transform_module(new)
+        new, done, no = _rewrite(module, part.findings, fixers, placeholder + own, shift, requests)
+        applied.extend(done)
+        refused.extend(no)
+        if part.head:
+            head = (part, new)
+            continue
         code = new.code
         if placeholder and not code.startswith(placeholder[0]):
             return None
-        replaced[index] = code[len(placeholder[0]) :] if placeholder else code
-        applied.extend(done)
-        refused.extend(no)
-    if codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY) and not any(p.head for p in parts):
-        return None  # an import was asked for by a fixer that did not declare it
-    for index in sorted(replaced, key=lambda i: parts[i].first, reverse=True):
-        lines[parts[index].first - 1 : parts[index].last] = [replaced[index]]
+        replaced[(part.first, part.last)] = code[len(placeholder[0]) :] if placeholder else code
+    if head is not None:
+        part, module = head
+        replaced[(part.first, part.last)] = module.code
+        if requests.adds or requests.removals:
+            module = _edit_imports(module, requests, _assembled(lines, replaced), len(source_lines(module.code)))
+            if module is None:
+                return None
+            replaced[(part.first, part.last)] = module.code
+    elif requests.adds or requests.removals:
+        return None  # a fixer asked for an import without declaring it
     try:
-        new_data = "".join(lines).encode(_encoding(data))
+        new_data = _assembled(lines, replaced).encode(_encoding(data))
     except UnicodeEncodeError as error:
         raise InputError(f"{path}: cannot fix: the fix needs characters the file's encoding lacks ({error})") from None
     return new_data, len(applied), refused
 
 
+def _alone(finding: Finding, fixers) -> bool:
+    """Can this fix be applied to its expression alone? Its fixer rewrites
+    exactly one expression and needs no other span."""
+    import libcst as cst
+
+    registered = fixers[finding.fix.kind]
+    if not registered.exact or not all(issubclass(t, cst.BaseExpression) for t in registered.types):
+        return False
+    values = [v for _, v in finding.fix.data]
+    return not any(_is_span(v) or (isinstance(v, (list, tuple)) and any(map(_is_span, v))) for v in values)
+
+
+def _expression_edits(lines: List[str], quick: List[Finding], fixers, requests):
+    """Apply fixes of single expressions: libcst parses each expression's text
+    alone; ({(first line, last line): new text of those lines}, applied, refused).
+    A fix whose text does not parse alone waits for the next pass."""
+    import libcst as cst
+
+    from flake8_fastapi_cors.fixers import FixContext, NoFix
+
+    edits = []  # (start, end, new text): positions (line, character column)
+    applied: List[Finding] = []
+    refused: List[Finding] = []
+    done: Dict[Tuple[int, int, int, int], Tuple[str, list]] = {}
+    for finding in sorted(quick, key=_size):
+        line, col, end_line, end_col = finding.fix.span
+        start, end = (line, _chars(lines, line, col)), (end_line, _chars(lines, end_line, end_col))
+        same = done.get(finding.fix.span)
+        if same is not None:
+            if same[0] == finding.fix.kind:
+                same[1].append(finding)
+            continue
+        if any(not (end <= s or e <= start) for s, e, _ in edits):
+            continue  # overlaps a fix of this pass: next pass
+        source = _between(lines, start, end)
+        try:
+            node = cst.parse_expression(source)
+        except Exception:  # noqa: BLE001 - not an expression on its own (a string split over lines)
+            continue
+        registered = fixers[finding.fix.kind]
+        if not isinstance(node, registered.types):
+            refused.append(finding)
+            continue
+        newline = _line_break(source.splitlines(keepends=True)[0]) or _line_break(lines[0]) or "\n"
+        module = cst.Module(body=[], default_newline=newline)
+        context = FixContext(module, {}, lambda ln, c: (ln, c), requests)
+        try:
+            replacement = registered.fn(node, dict(finding.fix.data), context)
+        except NoFix:
+            refused.append(finding)
+            continue
+        done[finding.fix.span] = (finding.fix.kind, [finding])
+        edits.append((start, end, module.code_for_node(replacement)))
+    for _, group in done.values():
+        applied.extend(group)
+    # edits that share a line are applied together to those lines, the last one first
+    replaced: Dict[Tuple[int, int], str] = {}
+    clusters: List[list] = []
+    for edit in sorted(edits):
+        if clusters and edit[0][0] <= clusters[-1][1]:
+            clusters[-1][1] = max(clusters[-1][1], edit[1][0])
+            clusters[-1][2].append(edit)
+        else:
+            clusters.append([edit[0][0], edit[1][0], [edit]])
+    for first, last, group in clusters:
+        text = "".join(lines[first - 1 : last])
+        for (start_line, start_col), (end_line, end_col), new in reversed(group):
+            begin, stop = _offset(lines, first, start_line, start_col), _offset(lines, first, end_line, end_col)
+            text = text[:begin] + new + text[stop:]
+        replaced[(first, last)] = text
+    return replaced, applied, refused
+
+
+def _chars(lines: List[str], line: int, col: int) -> int:
+    """A UTF-8 byte column of a line as a character column."""
+    if 1 <= line <= len(lines):
+        return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+    return col
+
+
+def _between(lines: List[str], start: Tuple[int, int], end: Tuple[int, int]) -> str:
+    if start[0] == end[0]:
+        return lines[start[0] - 1][start[1] : end[1]]
+    middle = lines[start[0] : end[0] - 1]
+    return "".join([lines[start[0] - 1][start[1] :], *middle, lines[end[0] - 1][: end[1]]])
+
+
+def _offset(lines: List[str], first: int, line: int, col: int) -> int:
+    """Character offset of (line, col) in the text of lines first..."""
+    return sum(len(lines[i - 1]) for i in range(first, line)) + col
+
+
+def _assembled(lines: List[str], replaced: Dict[Tuple[int, int], str]) -> str:
+    """The module with the line ranges (first, last) replaced; ranges never overlap."""
+    out = list(lines)
+    for first, last in sorted(replaced, reverse=True):
+        out[first - 1 : last] = [replaced[(first, last)]]
+    return "".join(out)
+
+
+def _edit_imports(module, requests, new_text: str, head_lines: Optional[int] = None):
+    """`module` with the imports the pass asked for added, and those it asked to
+    remove removed when nothing in `new_text` (the whole module after the pass)
+    uses them any more. With `head_lines`, `module` is the module's first lines
+    only: None when an import to remove lies after them."""
+    from flake8_fastapi_cors.fixers.imports import add_imports, remove_imports, unused_names
+
+    if requests.removals:
+        tree = ast.parse(new_text)
+        unused = unused_names(tree, [r.bound for r in requests.removals])
+        removals = [r for r in requests.removals if r.bound in unused]
+        if head_lines is not None and any(
+            getattr(n, "end_lineno", 0) > head_lines and any(_binds(n, r) for r in removals) for n in ast.walk(tree)
+        ):
+            return None
+        module = remove_imports(module, removals)
+    return add_imports(module, requests.adds) if requests.adds else module
+
+
+def _binds(node: ast.AST, removal) -> bool:
+    """Is `node` an import statement that binds what `removal` removes?"""
+    if isinstance(node, ast.Import):
+        return removal.obj is None and any(a.name == removal.module and a.asname == removal.asname for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (
+            removal.obj is not None
+            and not node.level
+            and node.module == removal.module
+            and any(a.name == removal.obj and a.asname == removal.asname for a in node.names)
+        )
+    return False
+
+
 def _apply_to_module(path: str, data: bytes, text: str, todo: List[Finding], fixers):
     """One pass on the whole module (the reference the parts are checked against)."""
     import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+    from flake8_fastapi_cors.fixers.imports import Requests
 
     try:
         module = cst.parse_module(data)
     except Exception as error:  # libcst's ParserSyntaxError, or a grammar it does not know
         raise InputError(f"{path}: cannot fix: libcst cannot parse this file ({type(error).__name__})") from None
-    codemod = CodemodContext()
-    new, applied, refused = _rewrite(module, todo, fixers, source_lines(text), 0, codemod)
-    if codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        new = AddImportsVisitor(codemod).transform_module(new)
-    if codemod.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        new = RemoveImportsVisitor(codemod).transform_module(new)
+    requests = Requests()
+    new, applied, refused = _rewrite(module, todo, fixers, source_lines(text), 0, requests)
+    if requests.adds or requests.removals:
+        new = _edit_imports(new, requests, new.code)
     return new.bytes, len(applied), refused
 
 
-def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift: int, codemod):
+def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift: int, requests):
     """Apply the non-overlapping fixes of `todo` to `module`, whose line n is line
     n + shift of the file; (new module, applied, refused)."""
     import libcst as cst
@@ -335,7 +481,7 @@ def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift
             return line, len(module_lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
         return line, col
 
-    context = FixContext(wrapper.module, positions, to_chars, codemod)
+    context = FixContext(wrapper.module, positions, to_chars, requests)
     refused: List[Finding] = []
     candidates: Dict[tuple, list] = {}
     plan: Dict[int, list] = {}  # id(node) -> [fixer, Fix, findings]

@@ -98,11 +98,18 @@ def suppressed(finding: Finding, lines: Sequence[str]) -> bool:
 
 
 def check_source(
-    path: str, data: bytes, text: str, options: Options, codes: Sequence[str], prefilter: bool = True
+    path: str,
+    data: bytes,
+    text: str,
+    options: Options,
+    codes: Sequence[str],
+    prefilter: bool = True,
+    tree: Optional[ast.Module] = None,
 ) -> List[Finding]:
     """Findings of the selected codes that no `# noqa` comment silences. Every
-    file is parsed, so that a syntax error is reported even where no rule could
-    fire; `prefilter` is check_tree's."""
-    tree = parse(path, data)
+    file is parsed (unless its `tree` is given), so that a syntax error is
+    reported even where no rule could fire; `prefilter` is check_tree's."""
+    if tree is None:
+        tree = parse(path, data)
     lines = source_lines(text)
     return [f for f in check_tree(tree, path, options, lines, codes, prefilter) if not suppressed(f, lines)]

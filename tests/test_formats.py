@@ -1,6 +1,7 @@
 """`--format json|sarif|github`: the installed command in a subprocess. SARIF is
 validated against the official SARIF 2.1.0 schema (tests/data, from OASIS)."""
 
+import ast
 import json
 import os
 import shutil
@@ -201,7 +202,7 @@ def test_edits_reproduce_each_fix(code):
                 found = edits("example.py", data, finding)
                 if found is None:
                     continue
-                new_data, _, _ = _apply_once("example.py", data, variant, [finding])
+                new_data, _, _ = _apply_once("example.py", data, variant, [finding], ast.parse(data))
                 as_dicts = [e.__dict__ for e in found]
                 assert apply_edits(variant, as_dicts) == decode(new_data, "example.py")
                 checked += 1

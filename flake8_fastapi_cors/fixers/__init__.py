@@ -3,8 +3,8 @@
 A fixer receives the libcst node found at the Fix's span (the innermost node of
 its declared type around it), the Fix's data and a FixContext, and returns the
 replacement node. It raises NoFix when the code turns out not to have the shape
-the check described; the finding then stays, unfixed. Imports are scheduled
-through libcst's AddImportsVisitor / RemoveImportsVisitor, never written by hand.
+the check described; the finding then stays, unfixed. Imports are asked for
+through the context and written once per pass by `imports.py`.
 
 This package imports libcst; only `fix.py` imports it, and only when fixing.
 """
@@ -15,9 +15,9 @@ import json
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import CodeRange
+
+from flake8_fastapi_cors.fixers.imports import Removal, Requests
 
 Fixer = Callable[[cst.CSTNode, dict, "FixContext"], Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]]
 FIXERS: Dict[str, "Registered"] = {}
@@ -31,25 +31,23 @@ class Registered(NamedTuple):
     types: Tuple[Type[cst.CSTNode], ...]
     fn: Fixer
     exact: bool
-    adds_imports: bool  # may schedule an import (the module's leading imports are rewritten)
-    whole_module: bool  # needs the whole module (removing an import needs every use of its name)
+    imports: bool  # may add or remove an import (the module's leading imports are rewritten)
 
 
 def fixer(
     kind: str,
     *node_types: Type[cst.CSTNode],
     exact: bool = True,
-    adds_imports: bool = False,
-    whole_module: bool = False,
+    imports: bool = False,
 ):
     """Register the fixer for `kind`. It is applied to the node of one of
     `node_types` whose source is exactly the Fix's span, or with `exact=False`
     (blocks, decorators) to the innermost such node that contains the span.
-    A fixer sees the top-level statements its Fix's spans lie in (see fix.py),
-    unless it declares `whole_module`."""
+    A fixer sees the top-level statements its Fix's spans lie in (see fix.py);
+    one that declares `imports` may ask for imports to be added or removed."""
 
     def register(fn: Fixer) -> Fixer:
-        FIXERS[kind] = Registered(node_types, fn, exact, adds_imports, whole_module)
+        FIXERS[kind] = Registered(node_types, fn, exact, imports)
         return fn
 
     return register
@@ -64,11 +62,11 @@ class FixContext:
         module: cst.Module,
         positions,
         to_chars: Callable[[int, int], Tuple[int, int]],
-        codemod: Optional[CodemodContext] = None,
+        requests: Optional[Requests] = None,
     ) -> None:
         self.module = module
         self.positions = positions
-        self.codemod = codemod or CodemodContext()  # shared by the parts of one module
+        self.requests = requests or Requests()  # shared by the parts of one module
         self._to_chars = to_chars
 
     # -- building code ------------------------------------------------------
@@ -83,10 +81,12 @@ class FixContext:
 
     # -- imports ------------------------------------------------------------
     def add_import(self, module: str, obj: Optional[str] = None) -> None:
-        AddImportsVisitor.add_needed_import(self.codemod, module, obj)
+        self.requests.adds.append((module, obj))
 
     def remove_unused_import(self, module: str, obj: Optional[str] = None, asname: Optional[str] = None) -> None:
-        RemoveImportsVisitor.remove_unused_import(self.codemod, module, obj, asname)
+        """Remove `from module import obj as asname` (`import module` without obj)
+        once the pass's fixes leave it unused."""
+        self.requests.removals.append(Removal(module, obj, asname))
 
     # -- finding original nodes ----------------------------------------------
     def chars(self, span: Sequence[int]) -> Tuple[Tuple[int, int], Tuple[int, int]]:

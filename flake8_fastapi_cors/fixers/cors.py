@@ -25,7 +25,7 @@ REFERENCES = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
 ENV_GETTERS = ("getenv", "get")
 
 
-@fixer("env-origins", *COLLECTIONS, cst.SimpleString, adds_imports=True)
+@fixer("env-origins", *COLLECTIONS, cst.SimpleString, imports=True)
 def env_origins(node: cst.CSTNode, data: dict, context: FixContext) -> cst.CSTNode:
     """A literal origin collection becomes a comma-separated environment variable
     whose default is the same origins (FAC103) or empty (FAC101)."""

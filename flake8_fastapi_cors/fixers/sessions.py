@@ -96,7 +96,7 @@ def close_in_finally(function: cst.FunctionDef, data: dict, context: FixContext)
     return _with_body(function, new)
 
 
-@fixer("return-to-yield", *FUNCTIONS, adds_imports=True)
+@fixer("return-to-yield", *FUNCTIONS, imports=True)
 def return_to_yield(function: cst.FunctionDef, data: dict, context: FixContext) -> cst.CSTNode:
     """FAC203: `return db` becomes `try: yield db / finally: db.close()`; the
     return annotation `X` becomes `Iterator[X]` (`AsyncIterator[X]`)."""
@@ -131,7 +131,7 @@ def return_to_yield(function: cst.FunctionDef, data: dict, context: FixContext) 
     return function
 
 
-@fixer("drop-decorator", cst.Decorator, exact=False, whole_module=True)
+@fixer("drop-decorator", cst.Decorator, exact=False, imports=True)
 def drop_decorator(decorator: cst.Decorator, data: dict, context: FixContext):
     """FAC204: FastAPI drives the generator itself; the decorator goes, and its
     import too when nothing else uses it."""
@@ -185,7 +185,7 @@ def with_session(function: cst.FunctionDef, data: dict, context: FixContext) -> 
     return _with_body(function, [*body[:at], block])
 
 
-@fixer("inject-session", cst.Module, exact=False, adds_imports=True)
+@fixer("inject-session", cst.Module, exact=False, imports=True)
 def inject_session(module: cst.Module, data: dict, context: FixContext) -> cst.CSTNode:
     """FAC201: after the global session, a yield dependency that makes one session
     per request; each handler that used the global gets it as a parameter of the
