@@ -29,10 +29,11 @@ from flake8_fastapi_cors.registry import (
 INTERNAL_ERROR = "FAC000"
 
 
-def runnable_codes(text: Optional[str], options: Options, codes=None) -> List[str]:
+def runnable_codes(text: Optional[str], options: Options, codes=None, filename: Optional[str] = None) -> List[str]:
     """The selected codes whose rules can fire on this text at all: a cheap test
-    for the names each rule needs (`CORSMiddleware`, `Session`, ...). With no
-    text, every selected code."""
+    for the names each rule needs (`CORSMiddleware`, `Session`, ...), and for
+    what some rules also need here or in a module imported from the file's
+    package (`yield`, `contextmanager`). With no text, every selected code."""
     codes = enabled_codes(options) if codes is None else list(codes)
     if text is None:
         return codes
@@ -41,7 +42,22 @@ def runnable_codes(text: Optional[str], options: Options, codes=None) -> List[st
     found = {marker for marker in wanted if marker in text}
     if not found:
         return []
-    return [code for code in codes if not found.isdisjoint(RULES[code].markers + extra)]
+    return [
+        code
+        for code in codes
+        if not found.isdisjoint(RULES[code].markers + extra) and _required(RULES[code].requires, text, filename)
+    ]
+
+
+def _required(words: Sequence[str], text: str, filename: Optional[str]) -> bool:
+    if not words or any(word in text for word in words):
+        return True
+    if filename is None:
+        return False
+    from flake8_fastapi_cors.model import imports_mentioning
+
+    source = text.encode("utf-8", "surrogatepass")
+    return any(imports_mentioning(filename, source, word.encode()) for word in words)
 
 
 def relevant(text: Optional[str], options: Optional[Options] = None) -> bool:
@@ -55,15 +71,18 @@ def check_tree(
     lines: Optional[Sequence[str]] = None,
     codes=None,
     prefilter: bool = True,
+    text: Optional[str] = None,
 ) -> List[Finding]:
     """Findings for one parsed module (shared by the plugin and the CLI).
 
-    With `prefilter`, only the rules whose marker names occur in `lines` run;
-    most files name none of them and cost one text scan. An internal error
+    With `prefilter`, only the rules whose marker names occur in the text (`text`,
+    or `lines` joined) run; most files name none of them and cost one text scan.
+    An internal error
     becomes one FAC000 finding on the file instead of an exception: in flake8
     an exception would abort the whole run."""
-    text = "".join(lines) if prefilter and lines is not None else None
-    codes = runnable_codes(text, options, codes)
+    if text is None and lines is not None:
+        text = "".join(lines)  # flake8's lines keep their line breaks
+    codes = runnable_codes(text if prefilter else None, options, codes, filename)
     if not codes:
         return []
     from flake8_fastapi_cors.model import ModuleModel, trim_sibling_cache

@@ -92,6 +92,7 @@ class Rule:
     fix_safety: str
     references: Tuple[str, ...]
     markers: Tuple[str, ...]  # the rule can only fire in a file containing one of these
+    requires: Tuple[str, ...]  # ... and one of these, here or in a module it imports from its package
     flagged: Tuple[str, ...]
     fixed: Tuple[Optional[str], ...]  # per flagged example: the text after this rule's fix (None: no fix)
     clean: Tuple[str, ...]
@@ -115,6 +116,7 @@ def rule(
     use_instead: str,
     fix_safety: str,
     markers: Iterable[str],
+    requires: Iterable[str] = (),
     references: Iterable[str] = (),
     flagged: Iterable[Union[str, Tuple[str, Optional[str]]]] = (),
     clean: Iterable[str] = (),
@@ -143,6 +145,7 @@ def rule(
             fix_safety=_clean(fix_safety),
             references=tuple(references),
             markers=tuple(markers),
+            requires=tuple(requires),
             flagged=tuple(_clean(source) for source, _ in examples),
             fixed=tuple(expected if expected in (None, MISSING) else _clean(expected) for _, expected in examples),
             clean=tuple(_clean(s) for s in clean),

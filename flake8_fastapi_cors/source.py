@@ -112,4 +112,5 @@ def check_source(
     if tree is None:
         tree = parse(path, data)
     lines = source_lines(text)
-    return [f for f in check_tree(tree, path, options, lines, codes, prefilter) if not suppressed(f, lines)]
+    found = check_tree(tree, path, options, lines, codes, prefilter, text)
+    return [f for f in found if not suppressed(f, lines)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
@@ -33,6 +34,7 @@ from flake8_fastapi_cors.model.values import (
 # rather than an application's settings or session factory) is not read.
 _SIBLINGS: "OrderedDict[str, Optional[ModuleModel]]" = OrderedDict()
 _SIBLING_SIZES: Dict[str, int] = {}
+_SIBLING_PATHS: Dict[Tuple[str, str, int], Optional[str]] = {}  # (directory, module, level) -> file
 MAX_SIBLING_BYTES = 128_000
 SIBLING_CACHE_BYTES = 256_000
 
@@ -112,30 +114,11 @@ class ModuleModel:
         if self.filename in STDIN_NAMES or not (module or level):
             return None
         directory = os.path.dirname(os.path.abspath(self.filename))
-        parts = [p for p in module.split(".") if p]
-        candidates = []
-        if level:
-            base = directory
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            candidates.append(os.path.join(base, *parts))
-        elif parts:
-            candidates.append(os.path.join(directory, *parts))
-            # absolute import of the file's own package: an ancestor named parts[0]
-            ancestor = directory
-            for _ in range(6):
-                if os.path.basename(ancestor) == parts[0]:
-                    candidates.append(os.path.join(os.path.dirname(ancestor), *parts))
-                    break
-                parent = os.path.dirname(ancestor)
-                if parent == ancestor:
-                    break
-                ancestor = parent
-        for candidate in candidates:
-            for path in (candidate + ".py", os.path.join(candidate, "__init__.py")):
-                if os.path.isfile(path):
-                    return load_module(path)
-        return None
+        key = (directory, module, level)
+        if key not in _SIBLING_PATHS:
+            _SIBLING_PATHS[key] = _sibling_path(directory, module, level)
+        path = _SIBLING_PATHS[key]
+        return load_module(path) if path is not None else None
 
     def submodule(self, name: str) -> Optional["ModuleModel"]:
         """`package.name` when this model is a package's `__init__.py`."""
@@ -302,9 +285,74 @@ def load_module(path: str) -> Optional[ModuleModel]:
     return model
 
 
+def _sibling_path(directory: str, module: str, level: int) -> Optional[str]:
+    """The file of `module` (with `level` leading dots) imported from a file in
+    `directory`, or None."""
+    parts = [p for p in module.split(".") if p]
+    candidates = []
+    if level:
+        base = directory
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        candidates.append(os.path.join(base, *parts))
+    elif parts:
+        candidates.append(os.path.join(directory, *parts))
+        # absolute import of the file's own package: an ancestor named parts[0]
+        ancestor = directory
+        for _ in range(6):
+            if os.path.basename(ancestor) == parts[0]:
+                candidates.append(os.path.join(os.path.dirname(ancestor), *parts))
+                break
+            parent = os.path.dirname(ancestor)
+            if parent == ancestor:
+                break
+            ancestor = parent
+    for candidate in candidates:
+        for path in (candidate + ".py", os.path.join(candidate, "__init__.py")):
+            if os.path.isfile(path):
+                return path
+    return None
+
+
+FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b", re.MULTILINE)
+_MENTIONS: Dict[Tuple[str, bytes], bool] = {}  # (file, word) -> does its source hold the word?
+
+
+def imports_mentioning(filename: str, source: bytes, word: bytes) -> bool:
+    """Does a module that `source` (the file `filename`) imports names from with
+    `from ... import`, and that `ModuleModel.sibling` would read, hold `word`?
+    A text test, to skip files where a rule cannot fire."""
+    if filename in STDIN_NAMES:
+        return False
+    directory = os.path.dirname(os.path.abspath(filename))
+    for match in FROM_IMPORT.finditer(source):
+        module, level = match.group(2).decode("ascii", "replace"), len(match.group(1))
+        if not (module or level):
+            continue
+        key = (directory, module, level)
+        if key not in _SIBLING_PATHS:
+            _SIBLING_PATHS[key] = _sibling_path(directory, module, level)
+        path = _SIBLING_PATHS[key]
+        if path is None:
+            continue
+        if (path, word) not in _MENTIONS:
+            try:
+                small = os.path.getsize(path) <= MAX_SIBLING_BYTES
+                with open(path, "rb") as handle:
+                    _MENTIONS[(path, word)] = small and word in handle.read()
+            except OSError:
+                _MENTIONS[(path, word)] = False
+        if _MENTIONS[(path, word)]:
+            return True
+    return False
+
+
 def trim_sibling_cache() -> None:
     """Before a new file: drop the least recently used siblings beyond the budget
     (never during one file's analysis, which may hold several at once)."""
+    if len(_SIBLING_PATHS) + len(_MENTIONS) > 10_000:
+        _SIBLING_PATHS.clear()
+        _MENTIONS.clear()
     total = sum(_SIBLING_SIZES.values())
     while total > SIBLING_CACHE_BYTES and _SIBLINGS:
         path, _ = _SIBLINGS.popitem(last=False)

@@ -774,6 +774,7 @@ def _yield_instead(func: ast.AST, node: ast.Return, name: Optional[str], is_asyn
     ),
     fix=SAFE,
     markers=DEPENDENCY_MARKERS,
+    requires=("contextmanager",),  # the decorator, here or where the dependency is imported from
     what_it_does="Flags `Depends(f)` / `Security(f)` where `f` is decorated with `@contextmanager` or `@asynccontextmanager`.",
     why_bad="""
         FastAPI already treats generator functions as context managers. With the decorator,
@@ -983,6 +984,7 @@ def _drop_decorator(node: ast.expr, qualname: str) -> Fix:
     ),
     fix=UNSAFE,
     markers=MARKERS + DEPENDENCY_MARKERS,  # any yield dependency, with or without a session
+    requires=("yield",),
     what_it_does="Flags an `except` clause of a `try` around `yield` in a yield dependency that does not re-raise.",
     why_bad="""
         FastAPI throws the endpoint's exception into the dependency at `yield`. An `except`
