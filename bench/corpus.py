@@ -401,7 +401,22 @@ BENCH: dict[str, tuple[str, str, str, str]] = {
     # a FastAPI + SQLAlchemy application with CORS
     "fief-server": (*PACKAGES["fief-server"], "fief"),
 }
-SETS = {"sweep": PACKAGES, "bench": BENCH}
+# Applications whose released code has findings with fixes: bench/run.py fixes
+# those files (found by running the fixer, not listed here) against Fixit.
+FIXES: dict[str, tuple[str, str, str, str]] = {
+    name: (*PACKAGES[name], "")
+    for name in (
+        "aim",
+        "arcsitegraph",
+        "autogenstudio",
+        "infinity-emb",
+        "langflow-base",
+        "lnbits",
+        "pyspur",
+        "zenml",
+    )
+}
+SETS = {"sweep": PACKAGES, "bench": BENCH, "fixes": FIXES}
 
 
 class Package(NamedTuple):

@@ -61,7 +61,7 @@ from flake8_fastapi_cors.source import InputError, parse, read_source, source_li
 
 PLUGIN = "flake8-fastapi-cors"
 BUGBEAR = "flake8-bugbear"
-FIX_TREE_FILES = 300  # about this many files in the tree that every file has fixes in
+FIX_TREE_FILES = {"fixtures": 300, "applications": 150}  # about this many files in each tree
 FLOOR = """
 import ast, os, sys
 for top in sys.argv[1:]:
@@ -178,26 +178,34 @@ def copy_roots(roots: Sequence[Path], dest: Path) -> List[Path]:
     return copies
 
 
-def fix_tree_sources() -> Dict[str, bytes]:
-    """Fixture files (by path relative to fixtures/) that `--fix --unsafe-fixes`
-    changes where they lie."""
+def fixable(paths: Sequence[Path], root: Path, max_lines: int = 0) -> Dict[str, bytes]:
+    """The files (by path relative to `root`) that `--fix --unsafe-fixes`
+    changes where they lie; with `max_lines`, only files up to that length."""
     from flake8_fastapi_cors.fix import fix_source
 
     codes = [r.code for r in all_rules()]
     options = Options(opt_in=tuple(codes))
     chosen = {}
-    for path in sorted((ROOT / "fixtures").rglob("*.py")):
-        data = path.read_bytes()
-        if fix_source(str(path), data, options, codes, unsafe=True).fixed:
-            chosen[str(path.relative_to(ROOT / "fixtures"))] = data
+    for path in paths:
+        try:
+            data, text = read_source(str(path))
+        except InputError:
+            continue
+        if not relevant(text, options) or (max_lines and text.count("\n") > max_lines):
+            continue
+        try:
+            if fix_source(str(path), data, options, codes, unsafe=True).fixed:
+                chosen[str(path.relative_to(root))] = data
+        except InputError:
+            continue
     return chosen
 
 
-def build_fix_tree(dest: Path, sources: Dict[str, bytes]) -> Path:
-    """`dest/tree`: copies of the fixable fixtures, about FIX_TREE_FILES files, and
-    beside it the Fixit configuration with its one rule."""
+def build_fix_tree(dest: Path, sources: Dict[str, bytes], files: int) -> Path:
+    """`dest/tree`: copies of `sources`, about `files` files, and beside it the
+    Fixit configuration with its one rule."""
     tree = dest / "tree"
-    for copy in range(math.ceil(FIX_TREE_FILES / len(sources))):
+    for copy in range(max(1, round(files / len(sources)))):
         for relative, data in sources.items():
             target = tree / f"copy{copy}" / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +215,24 @@ def build_fix_tree(dest: Path, sources: Dict[str, bytes]) -> Path:
         '[tool.fixit]\nroot = true\nenable = [".bench_rule"]\ndisable = ["fixit.rules"]\n'
     )
     return tree
+
+
+def fix_trees(cache: Path, work: Path) -> Dict[str, Dict[str, bytes]]:
+    """The two trees that every file has fixes in: the fixture apps, and the
+    modules of released applications (corpus pins) whose findings have fixes,
+    each checked again once copied alone (a fix may need the file's package)."""
+    found = {
+        "fixtures": fixable(sorted((ROOT / "fixtures").rglob("*.py")), ROOT / "fixtures"),
+        "applications": fixable(
+            corpus.corpus_files(cache, "bench") + corpus.corpus_files(cache, "fixes"), cache / "src", max_lines=2000
+        ),
+    }
+    trees = {}
+    for name, sources in found.items():
+        probe = build_fix_tree(work / f"probe-{name}", sources, 1) / "copy0"
+        alone = fixable(sorted(probe.rglob("*.py")), probe)
+        trees[name] = {relative: sources[relative] for relative in alone}
+    return trees
 
 
 # -- per line ----------------------------------------------------------------------
@@ -327,6 +353,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.perf_counter()
 
     corpus.fetch(args.cache, which="bench")
+    corpus.fetch(args.cache, which="fixes")
     cache = corpus.cache_dir(args.cache)
     roots = [corpus.source_dir(p, cache) / p.subdir for p in corpus.packages("bench")]
     files = corpus.corpus_files(args.cache, "bench")
@@ -341,7 +368,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         converged = copy_roots(roots, work / "converged")
         timed([*tool(PLUGIN), "--fix", *map(str, converged)])
         before = snapshot(converged)
-        fix_sources = fix_tree_sources()
+        fix_sources = fix_trees(cache, work)
         probe = subprocess.run(
             [sys.executable, "-c", LIBCST_PROBE, "--fix", *map(str, converged)], capture_output=True, text=True
         )
@@ -354,7 +381,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    rows = _rows(rounds, per_line, facts, libcst_loaded, unchanged, len(fix_sources))
+    rows = _rows(rounds, per_line, facts, libcst_loaded, unchanged, fix_sources)
     table = _table(rows)
     print()
     print(table)
@@ -374,9 +401,6 @@ def _measure(count: int, roots, converged, fix_sources, work: Path, log) -> List
     rounds = []
     for round_ in range(count + 1):
         log(f"round {round_} of {count}" + (" (warm-up, dropped)" if round_ == 0 else ""))
-        fix_dir = work / f"fix-{round_}"
-        ours_tree = build_fix_tree(fix_dir / "ours", fix_sources)
-        fixit_tree = build_fix_tree(fix_dir / "fixit", fix_sources)
         result = {
             "with": flake8_run(roots, work),
             "without": flake8_run(roots, work, without=[PLUGIN]),
@@ -384,12 +408,16 @@ def _measure(count: int, roots, converged, fix_sources, work: Path, log) -> List
             "floor": timed([sys.executable, "-c", FLOOR, *map(str, roots)], ok=(0,)),
             "check converged": timed([*tool(PLUGIN), *map(str, converged)]),
             "fix nothing": timed([*tool(PLUGIN), "--fix", *map(str, converged)]),
-            "fix": timed([*tool(PLUGIN), "--fix", "--unsafe-fixes", str(ours_tree)], ok=(0, 1)),
-            "fixit": timed([*tool("fixit"), "fix", "--automatic", str(fixit_tree)], cwd=fix_dir / "fixit"),
-            "fix files": len(list(ours_tree.rglob("*.py"))),
-            "fix changed": _changed(ours_tree, fix_sources),
         }
-        shutil.rmtree(fix_dir, ignore_errors=True)
+        for name, sources in fix_sources.items():
+            fix_dir = work / f"fix-{name}-{round_}"
+            ours = build_fix_tree(fix_dir / "ours", sources, FIX_TREE_FILES[name])
+            fixit = build_fix_tree(fix_dir / "fixit", sources, FIX_TREE_FILES[name])
+            result[f"fix {name}"] = timed([*tool(PLUGIN), "--fix", "--unsafe-fixes", str(ours)])
+            result[f"fixit {name}"] = timed([*tool("fixit"), "fix", "--automatic", str(fixit)], cwd=fix_dir / "fixit")
+            result[f"files {name}"] = len(list(ours.rglob("*.py")))
+            result[f"changed {name}"] = _changed(ours, sources)
+            shutil.rmtree(fix_dir, ignore_errors=True)
         if round_:
             rounds.append(result)
     return rounds
@@ -416,10 +444,9 @@ def _default_run(run: dict) -> float:
     return run["total"] - extra
 
 
-def _rows(rounds: List[dict], per_line, facts: dict, libcst_loaded: bool, unchanged: bool, fixable: int) -> List[Row]:
+def _rows(rounds: List[dict], per_line, facts: dict, libcst_loaded: bool, unchanged: bool, fix_sources) -> List[Row]:
     ours = [_share(r["with"], PLUGIN) * 100 for r in rounds]
     bugbear = [_share(r["with"], BUGBEAR) * 100 for r in rounds]
-    fix_files = rounds[0]["fix files"]
     rows = [
         Row(
             "corpus",
@@ -485,16 +512,21 @@ def _rows(rounds: List[dict], per_line, facts: dict, libcst_loaded: bool, unchan
             True,
             f"libcst loaded: {'yes' if libcst_loaded else 'no'}; files written: {'none' if unchanged else 'SOME'}",
         ),
-        judged(
-            "fixing: throughput / Fixit with one trivial rule",
-            [r["fixit"] / r["fix"] for r in rounds],
-            "x",
-            5,
-            False,
-            f"{fix_files} files ({fixable} fixtures with fixes, copied); "
-            f"{min(r['fix changed'] for r in rounds)} changed by --fix --unsafe-fixes",
-        ),
     ]
+    for name, what in (("fixtures", "fixture apps"), ("applications", "modules of released applications")):
+        sources = fix_sources[name]
+        lines = sum(data.count(b"\n") for data in sources.values()) / len(sources)
+        rows.append(
+            judged(
+                f"fixing {name}: throughput / Fixit (one trivial rule)",
+                [r[f"fixit {name}"] / r[f"fix {name}"] for r in rounds],
+                "x",
+                5,
+                False,
+                f"{rounds[0][f'files {name}']} files: {len(sources)} {what} with fixes ({lines:.0f} lines on "
+                f"average), copied; {min(r[f'changed {name}'] for r in rounds)} changed by --fix --unsafe-fixes",
+            )
+        )
     base_1k = per_line["ordinary 1k lines"]
     base_10k = per_line["ordinary 10k lines"]
     for name, values in per_line.items():

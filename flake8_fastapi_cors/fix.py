@@ -2,10 +2,13 @@
 
 Each pass re-checks the text with the same rules as the flake8 plugin, picks
 the fixable findings that `# noqa` does not silence, and applies those whose
-targets do not overlap (innermost first) with libcst. Overlapping fixes wait
-for the next pass, so they never corrupt each other; passes repeat until no
-fixable finding is left or nothing changes (at most MAX_PASSES). A pass whose
-output does not compile is discarded and reported.
+targets do not overlap (innermost first) with libcst. libcst parses only what
+the fixes touch: the expression a fix rewrites, or the top-level statements it
+lies in (and the leading imports when a fix changes imports); the result is
+the same as parsing the whole module, which remains the fallback. Overlapping
+fixes wait for the next pass, so they never corrupt each other; passes repeat
+until no fixable finding is left or nothing changes (at most MAX_PASSES). A
+pass whose output does not compile is discarded and reported.
 
 Writing is atomic (a temporary file in the same directory, then os.replace),
 keeps the file's permissions, follows symlinks, and refuses a file that changed
@@ -186,14 +189,14 @@ def _parts(tree: ast.Module, todo: List[Finding], head: bool) -> List[_Part]:
     if head:
         wanted.append((1, statements[_head_end(tree)][1], [], True))
     ranges = []
-    for low, high, findings_, head in wanted:
+    for low, high, findings_, is_head in wanted:
         first = next((i for i, (_, end) in enumerate(statements) if end >= low), len(statements) - 1)
         last = max([first, *(i for i, (start, _) in enumerate(statements) if start <= high)])
         while first and statements[first - 1][1] >= statements[first][0]:
             first -= 1  # `a = 1; b = 2`: one line holds both
         while last + 1 < len(statements) and statements[last + 1][0] <= statements[last][1]:
             last += 1
-        ranges.append([statements[first - 1][1] + 1 if first else 1, statements[last][1], findings_, head])
+        ranges.append([statements[first - 1][1] + 1 if first else 1, statements[last][1], findings_, is_head])
     ranges.sort(key=lambda r: r[0])
     merged: List[list] = []
     for current in ranges:

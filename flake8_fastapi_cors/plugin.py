@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 from dataclasses import replace
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -88,12 +89,20 @@ def check_tree(
     from flake8_fastapi_cors.model import ModuleModel, trim_sibling_cache
 
     trim_sibling_cache()
+    # The model allocates many small objects while the module's tree (and, in
+    # flake8, every other plugin's data) is alive: the cyclic garbage collector
+    # would walk all of it again and again. It runs after the check instead.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return [_in_characters(f, lines) for f in findings(ModuleModel(tree, filename), options, codes)]
     except RecursionError:
         reason = "the code is nested too deeply to analyse"
     except Exception as error:  # noqa: BLE001 - reported to the user, never swallowed
         reason = f"internal error {type(error).__name__}: {error}; please report this as a bug"
+    finally:
+        if collecting:
+            gc.enable()
     return [Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not check this file: {reason}")]
 
 

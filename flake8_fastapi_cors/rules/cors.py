@@ -1356,12 +1356,10 @@ def cors_not_outermost(model: ModuleModel, options_: Options) -> Iterator[Report
         cors_entries = [e for e in app.middleware if e.cors is not None]
         # the stacks of apps this one is mounted in wrap it entirely
         enclosing = [e for parent in app.ancestors() for e in parent.middleware if e.cors is None]
+        blocking = [e for e in app.middleware if e.cors is None and _short_circuits(e, options_)]
+        around = [e for e in enclosing if _short_circuits(e, options_)]
         for cors in cors_entries:
-            outside = [
-                e
-                for e in app.middleware
-                if e.cors is None and _short_circuits(e, options_) and app.stack_order(e, cors) is True
-            ] + [e for e in enclosing if _short_circuits(e, options_)]
+            outside = [e for e in blocking if app.stack_order(e, cors) is True] + around
             if outside:
                 remedy = (
                     "call add_middleware(CORSMiddleware, ...) last"
