@@ -10,11 +10,13 @@ artifact, so that every machine sees byte-for-byte the same corpus.
 Usage::
 
     python bench/corpus.py fetch [--jobs N]     # download, verify, unpack
-    python bench/corpus.py fetch --set bench    # the benchmark's pins (bench/run.py)
     python bench/corpus.py list                 # every .py file, one per line
     python bench/corpus.py grep PATTERN [-n]    # files matching a regex
 
-Every command accepts ``--cache DIR``.  Without it the cache is taken from the
+Every command accepts ``--set``: ``sweep`` (the default, the applications of the
+sweep), ``bench`` (the benchmark's libraries and applications) or ``fixes``
+(applications whose code has findings with fixes; bench/run.py fixes them), and
+``--cache DIR``.  Without it the cache is taken from the
 ``FASTAPI_CORS_CORPUS`` environment variable, else
 ``~/.cache/flake8-fastapi-cors/corpus``.  Layout of the cache::
 

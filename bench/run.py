@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import hashlib
 import importlib.metadata
 import json
@@ -351,6 +352,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     require([PLUGIN, BUGBEAR, "fixit"])
     started = time.perf_counter()
+    # bytecode for the package, as pip writes it when it installs the wheel: from an
+    # editable install, under PYTHONDONTWRITEBYTECODE, every start would compile it
+    import flake8_fastapi_cors
+
+    compileall.compile_dir(os.path.dirname(flake8_fastapi_cors.__file__), quiet=1)
 
     corpus.fetch(args.cache, which="bench")
     corpus.fetch(args.cache, which="fixes")

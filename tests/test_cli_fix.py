@@ -152,3 +152,32 @@ def test_bad_configuration_is_a_clear_error(project, table, message):
     assert proc.returncode == 2
     assert message in proc.stderr.decode()
     assert len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+LIBCST_PROBE = (
+    "import sys\n"
+    "from flake8_fastapi_cors.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "print('libcst' in sys.modules, status)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "source, loaded",
+    [
+        ("import os\n\nprint(os.getcwd())\n", "False"),  # names nothing a rule needs
+        (APP.replace('allow_origins=["*"], allow_credentials=True', 'allow_origins=["*"]'), "True"),  # safe fixes
+        (
+            "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\napp = FastAPI()\n"
+            'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n',
+            "False",
+        ),  # unsafe only
+    ],
+    ids=["unrelated", "safe-fix", "unsafe-fix-only"],
+)
+def test_fix_loads_libcst_only_when_there_is_a_fix_to_apply(tmp_path, source, loaded):
+    (tmp_path / "app.py").write_text(source)
+    proc = subprocess.run(
+        [os.sys.executable, "-c", LIBCST_PROBE, "--fix", str(tmp_path / "app.py")], capture_output=True, text=True
+    )
+    assert proc.stdout.split()[0] == loaded, proc.stdout + proc.stderr
