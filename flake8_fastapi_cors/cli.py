@@ -191,7 +191,7 @@ class Run:
                 return
             from flake8_fastapi_cors.fix import fix_source, write_atomic
 
-            result = fix_source(shown, data, self.options, codes, self.unsafe)
+            result = fix_source(shown, data, self.options, codes, self.unsafe, text=text)
             if self.args.diff:
                 self.print_diff(shown, text, result.data)
             elif to_stdout:

@@ -53,14 +53,20 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
 
 
 def fix_source(
-    path: str, data: bytes, options: Options, codes: Sequence[str], unsafe: bool = False, regions: bool = True
+    path: str,
+    data: bytes,
+    options: Options,
+    codes: Sequence[str],
+    unsafe: bool = False,
+    regions: bool = True,
+    text: Optional[str] = None,
 ) -> FixResult:
-    """Fix `data` (the bytes of `path`); InputError when it cannot be decoded or
-    parsed or a fix goes wrong (the caller then leaves the file as it was).
-    `regions=False` has libcst parse the whole module on every pass instead of
-    the statements the fixes touch (the same output, slower)."""
+    """Fix `data` (the bytes of `path`, decoded: `text`); InputError when it
+    cannot be decoded or parsed or a fix goes wrong (the caller then leaves the
+    file as it was). `regions=False` has libcst parse the whole module on every
+    pass instead of the statements the fixes touch (the same output, slower)."""
     all_rules()  # loads the rule records that findings are judged by
-    text = decode(data, path)
+    text = decode(data, path) if text is None else text
     tree = parse(path, data)
     found = check_source(path, data, text, options, codes, tree=tree)
     fixed = 0

@@ -180,4 +180,4 @@ def test_fix_loads_libcst_only_when_there_is_a_fix_to_apply(tmp_path, source, lo
     proc = subprocess.run(
         [os.sys.executable, "-c", LIBCST_PROBE, "--fix", str(tmp_path / "app.py")], capture_output=True, text=True
     )
-    assert proc.stdout.split()[0] == loaded, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].split()[0] == loaded, proc.stdout + proc.stderr  # after the findings

@@ -35,8 +35,8 @@ from flake8_fastapi_cors.model.values import (
 _SIBLINGS: "OrderedDict[str, Optional[ModuleModel]]" = OrderedDict()
 _SIBLING_SIZES: Dict[str, int] = {}
 _SIBLING_PATHS: Dict[Tuple[str, str, int], Optional[str]] = {}  # (directory, module, level) -> file
-MAX_SIBLING_BYTES = 128_000
-SIBLING_CACHE_BYTES = 256_000
+MAX_SIBLING_BYTES = 32_000
+SIBLING_CACHE_BYTES = 64_000
 
 STDIN_NAMES = frozenset({"<stdin>", "-", "stdin"})
 
