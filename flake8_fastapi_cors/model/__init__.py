@@ -28,7 +28,7 @@ from flake8_fastapi_cors.model.values import (
 )
 
 # Sibling modules read while resolving names (a `database.py` that many modules
-# import), cached between files. Their trees take about 15 times their source in
+# import), cached between files. Their models take 20 to 40 times their source in
 # memory, so the cache keeps the most recently used ones up to SIBLING_CACHE_BYTES
 # of source, and a sibling larger than MAX_SIBLING_BYTES (a library's internals
 # rather than an application's settings or session factory) is not read.
@@ -282,6 +282,7 @@ def load_module(path: str) -> Optional[ModuleModel]:
     model = ModuleModel(tree, path)
     _SIBLINGS[path] = model
     _SIBLING_SIZES[path] = len(source)
+    _evict(keep=path)
     return model
 
 
@@ -348,12 +349,20 @@ def imports_mentioning(filename: str, source: bytes, word: bytes) -> bool:
 
 
 def trim_sibling_cache() -> None:
-    """Before a new file: drop the least recently used siblings beyond the budget
-    (never during one file's analysis, which may hold several at once)."""
+    """Before a new file: keep the caches within their budgets."""
     if len(_SIBLING_PATHS) + len(_MENTIONS) > 10_000:
         _SIBLING_PATHS.clear()
         _MENTIONS.clear()
+    _evict()
+
+
+def _evict(keep: Optional[str] = None) -> None:
+    """Drop the least recently used siblings beyond the budget (a model still
+    in use stays alive through its users; it is only no longer cached)."""
     total = sum(_SIBLING_SIZES.values())
-    while total > SIBLING_CACHE_BYTES and _SIBLINGS:
-        path, _ = _SIBLINGS.popitem(last=False)
-        total -= _SIBLING_SIZES.pop(path, 0)
+    for path in list(_SIBLINGS):
+        if total <= SIBLING_CACHE_BYTES:
+            break
+        if path != keep and _SIBLINGS.get(path) is not None:  # None: being loaded (an import cycle guard)
+            del _SIBLINGS[path]
+            total -= _SIBLING_SIZES.pop(path, 0)
