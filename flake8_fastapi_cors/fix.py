@@ -485,10 +485,7 @@ def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift
 
     def to_chars(line: int, col: int) -> Tuple[int, int]:
         """A file position (UTF-8 byte column) as a module position (characters)."""
-        line -= shift
-        if 1 <= line <= len(module_lines):
-            return line, len(module_lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
-        return line, col
+        return line - shift, _chars(module_lines, line - shift, col)
 
     context = FixContext(wrapper.module, positions, to_chars, requests)
     refused: List[Finding] = []

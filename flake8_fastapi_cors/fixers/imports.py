@@ -63,7 +63,7 @@ def add_imports(module: cst.Module, wanted: Iterable[tuple]) -> cst.Module:
         if isinstance(statement, cst.Import):
             have_modules.update(a.evaluated_name for a in statement.names if a.asname is None)
         elif _absolute(statement) is not None:
-            names = have_objects.setdefault(_absolute(statement), set())
+            names = have_objects.setdefault(str(_absolute(statement)), set())
             if isinstance(statement.names, cst.ImportStar):
                 names.add("*")
             else:

@@ -113,11 +113,7 @@ class ModuleModel:
         package, parsed; None when it is not found, unreadable or broken."""
         if self.filename in STDIN_NAMES or not (module or level):
             return None
-        directory = os.path.dirname(os.path.abspath(self.filename))
-        key = (directory, module, level)
-        if key not in _SIBLING_PATHS:
-            _SIBLING_PATHS[key] = _sibling_path(directory, module, level)
-        path = _SIBLING_PATHS[key]
+        path = _sibling_path(os.path.dirname(os.path.abspath(self.filename)), module, level)
         return load_module(path) if path is not None else None
 
     def submodule(self, name: str) -> Optional["ModuleModel"]:
@@ -288,7 +284,14 @@ def load_module(path: str) -> Optional[ModuleModel]:
 
 def _sibling_path(directory: str, module: str, level: int) -> Optional[str]:
     """The file of `module` (with `level` leading dots) imported from a file in
-    `directory`, or None."""
+    `directory`, or None (remembered: many files import the same modules)."""
+    key = (directory, module, level)
+    if key not in _SIBLING_PATHS:
+        _SIBLING_PATHS[key] = _find_sibling(directory, module, level)
+    return _SIBLING_PATHS[key]
+
+
+def _find_sibling(directory: str, module: str, level: int) -> Optional[str]:
     parts = [p for p in module.split(".") if p]
     candidates = []
     if level:
@@ -330,10 +333,7 @@ def imports_mentioning(filename: str, source: bytes, word: bytes) -> bool:
         module, level = match.group(2).decode("ascii", "replace"), len(match.group(1))
         if not (module or level):
             continue
-        key = (directory, module, level)
-        if key not in _SIBLING_PATHS:
-            _SIBLING_PATHS[key] = _sibling_path(directory, module, level)
-        path = _SIBLING_PATHS[key]
+        path = _sibling_path(directory, module, level)
         if path is None:
             continue
         if (path, word) not in _MENTIONS:
