@@ -24,11 +24,13 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from flake8_fastapi_cors.plugin import char_column
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
 from flake8_fastapi_cors.source import (
     InputError,
     check_source,
     decode,
+    encoding_of,
     parse,
     read_bytes,
     source_lines,
@@ -316,7 +318,7 @@ def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, todo: L
     elif requests.adds or requests.removals:
         return None  # a fixer asked for an import without declaring it
     try:
-        new_data = _assembled(lines, replaced).encode(_encoding(data))
+        new_data = _assembled(lines, replaced).encode(encoding_of(data))
     except UnicodeEncodeError as error:
         raise InputError(f"{path}: cannot fix: the fix needs characters the file's encoding lacks ({error})") from None
     return new_data, len(applied), refused
@@ -348,7 +350,7 @@ def _expression_edits(lines: List[str], quick: List[Finding], fixers, requests):
     done: Dict[Tuple[int, int, int, int], Tuple[str, list]] = {}
     for finding in sorted(quick, key=_size):
         line, col, end_line, end_col = finding.fix.span
-        start, end = (line, _chars(lines, line, col)), (end_line, _chars(lines, end_line, end_col))
+        start, end = (line, char_column(lines, line, col)), (end_line, char_column(lines, end_line, end_col))
         same = done.get(finding.fix.span)
         if same is not None:
             if same[0] == finding.fix.kind:
@@ -393,13 +395,6 @@ def _expression_edits(lines: List[str], quick: List[Finding], fixers, requests):
             text = text[:begin] + new + text[stop:]
         replaced[(first, last)] = text
     return replaced, applied, refused
-
-
-def _chars(lines: List[str], line: int, col: int) -> int:
-    """A UTF-8 byte column of a line as a character column."""
-    if 1 <= line <= len(lines):
-        return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
-    return col
 
 
 def _between(lines: List[str], start: Tuple[int, int], end: Tuple[int, int]) -> str:
@@ -485,7 +480,7 @@ def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift
 
     def to_chars(line: int, col: int) -> Tuple[int, int]:
         """A file position (UTF-8 byte column) as a module position (characters)."""
-        return line - shift, _chars(module_lines, line - shift, col)
+        return line - shift, char_column(module_lines, line - shift, col)
 
     context = FixContext(wrapper.module, positions, to_chars, requests)
     refused: List[Finding] = []
@@ -533,13 +528,6 @@ def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift
 
 def _line_break(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
-
-
-def _encoding(data: bytes) -> str:
-    import io
-    import tokenize
-
-    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
 
 
 def _size(finding: Finding) -> Tuple[int, int]:

@@ -78,9 +78,8 @@ def check_tree(
 
     With `prefilter`, only the rules whose marker names occur in the text (`text`,
     or `lines` joined) run; most files name none of them and cost one text scan.
-    An internal error
-    becomes one FAC000 finding on the file instead of an exception: in flake8
-    an exception would abort the whole run."""
+    An internal error becomes one FAC000 finding on the file instead of an
+    exception: in flake8 an exception would abort the whole run."""
     if text is None and lines is not None:
         text = "".join(lines)  # flake8's lines keep their line breaks
     codes = runnable_codes(text if prefilter else None, options, codes, filename)
@@ -106,16 +105,17 @@ def check_tree(
     return [Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not check this file: {reason}")]
 
 
+def char_column(lines: Optional[Sequence[str]], line: int, col: int) -> int:
+    """A UTF-8 byte column (the ast's) of a 1-based line as a character column."""
+    if lines is None or not 1 <= line <= len(lines) or lines[line - 1].isascii():
+        return col
+    return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+
 def _in_characters(finding: Finding, lines: Optional[Sequence[str]]) -> Finding:
     """The ast counts columns in UTF-8 bytes; editors and people count characters."""
-
-    def characters(line: int, col: int) -> int:
-        if lines is None or not 1 <= line <= len(lines) or lines[line - 1].isascii():
-            return col
-        return len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore"))
-
-    end = finding.end and (finding.end[0], characters(*finding.end))
-    return replace(finding, col=characters(finding.line, finding.col), end=end)
+    end = finding.end and (finding.end[0], char_column(lines, *finding.end))
+    return replace(finding, col=char_column(lines, finding.line, finding.col), end=end)
 
 
 def _check_config_keys(options) -> None:

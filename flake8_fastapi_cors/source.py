@@ -44,11 +44,16 @@ def read_bytes(path: str, shown: Optional[str] = None) -> bytes:
         raise InputError(f"{shown}: cannot read: {error.strerror or error}") from None
 
 
+def encoding_of(data: bytes) -> str:
+    """The encoding of Python source bytes: its declaration, `utf-8-sig` with a
+    BOM, else UTF-8 (SyntaxError for a bad declaration)."""
+    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+
+
 def decode(data: bytes, shown: str) -> str:
     """The text of Python source bytes, by its encoding declaration or BOM."""
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding)
+        return data.decode(encoding_of(data))
     except (SyntaxError, LookupError, UnicodeDecodeError) as error:
         raise InputError(f"{shown}: cannot decode: {error}") from None
 

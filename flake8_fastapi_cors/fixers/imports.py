@@ -62,8 +62,10 @@ def add_imports(module: cst.Module, wanted: Iterable[tuple]) -> cst.Module:
         statement = body[index].body[0]
         if isinstance(statement, cst.Import):
             have_modules.update(a.evaluated_name for a in statement.names if a.asname is None)
-        elif _absolute(statement) is not None:
-            names = have_objects.setdefault(str(_absolute(statement)), set())
+            continue
+        name = _absolute(statement)
+        if name is not None:
+            names = have_objects.setdefault(name, set())
             if isinstance(statement.names, cst.ImportStar):
                 names.add("*")
             else:
