@@ -86,23 +86,30 @@ class ModuleModel:
 
     # -- names -----------------------------------------------------------
     def qualname(self, expr: ast.AST, scope: Scope) -> Optional[str]:
-        """`fastapi.middleware.cors.CORSMiddleware` for `CORSMiddleware`, however imported."""
-        if isinstance(expr, ast.Name):
+        """`fastapi.middleware.cors.CORSMiddleware` for `CORSMiddleware`, however
+        imported, and through plain aliases (`Cors = CORSMiddleware`). A loop, not
+        recursion: attribute chains can be thousands long and aliases circular."""
+        attrs: List[str] = []
+        seen = set()
+        while True:
+            while isinstance(expr, ast.Attribute):
+                attrs.append(expr.attr)
+                expr = expr.value
+            if not isinstance(expr, ast.Name):
+                return None
             owner = scope.lookup_scope(expr.id)
             if owner is None:
                 return None
             if expr.id in owner.imports and expr.id not in owner.bindings:
-                return owner.imports[expr.id].qualname
+                return ".".join([owner.imports[expr.id].qualname, *reversed(attrs)])
             bindings = owner.bindings.get(expr.id, [])
-            # `Cors = CORSMiddleware`: a plain alias of an imported name
-            if len(bindings) == 1 and isinstance(bindings[0].value, (ast.Name, ast.Attribute)):
-                if bindings[0].value is not expr:
-                    return self.qualname(bindings[0].value, owner)
-            return None
-        if isinstance(expr, ast.Attribute):
-            base = self.qualname(expr.value, scope)
-            return f"{base}.{expr.attr}" if base else None
-        return None
+            if len(bindings) != 1 or not isinstance(bindings[0].value, (ast.Name, ast.Attribute)):
+                return None
+            alias = bindings[0].value
+            if alias is expr or id(alias) in seen:
+                return None
+            seen.add(id(alias))
+            expr, scope = alias, owner
 
     def resolve(self, expr: Optional[ast.expr], scope: Scope) -> Value:
         return self.resolver.resolve(expr, scope)

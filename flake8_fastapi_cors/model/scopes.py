@@ -116,11 +116,46 @@ class ScopeBuilder(ast.NodeVisitor):
         self._visit_body(tree, "body")
 
     def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.expr):
+            self._visit_expression(node)
+            return
         method = self._methods.get(type(node))
         if method is None:
             method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
             self._methods[type(node)] = method
         method(node)
+
+    def _visit_expression(self, root: ast.expr) -> None:
+        """An expression and everything in it, in the order a recursive visit
+        takes, with a stack of its own: expressions nest as deeply as the parser
+        allows (thousands of levels), statements only about a hundred."""
+        stack: List[object] = [root]
+        while stack:
+            node = stack.pop()
+            if type(node) is tuple:  # `(name, value, node)`: a binding made after its value
+                self._bind(*node)
+                continue
+            kind = type(node)
+            if kind is ast.Constant:
+                continue
+            if kind is ast.Name:
+                if isinstance(node.ctx, ast.Load):
+                    self.loads.append(node)
+                continue
+            if kind is ast.Call:
+                self._call_site(node)
+            elif kind is ast.NamedExpr:
+                stack.append((node.target.id, node.value, node))
+                stack.append(node.value)
+                continue
+            children = []
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    children.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                    children.append(value)
+            stack.extend(reversed(children))
 
     # -- statement lists -------------------------------------------------
     def _visit_body(self, owner: ast.AST, field_name: str) -> None:
@@ -146,13 +181,6 @@ class ScopeBuilder(ast.NodeVisitor):
                             self.visit(item)
             elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 self.visit(value)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        pass
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):
-            self.loads.append(node)
 
     def _bind(self, name: str, value, node, kind="assign", annotation=None) -> None:
         self.scope.bind(Binding(name, value, node, self.path, kind, annotation))
@@ -196,11 +224,6 @@ class ScopeBuilder(ast.NodeVisitor):
         self.scope, self.path = outer_scope, outer_path
 
     visit_FunctionDef = visit_AsyncFunctionDef = _visit_function
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        # lambdas hold no statements we care about; their bodies are expressions
-        self.generic_visit(node.args)
-        self.visit(node.body)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._visit_decorators(node)
@@ -260,10 +283,6 @@ class ScopeBuilder(ast.NodeVisitor):
         else:
             self.visit(node.target)
 
-    def visit_NamedExpr(self, node) -> None:
-        self.visit(node.value)
-        self._bind(node.target.id, node.value, node)
-
     def _visit_loop(self, node) -> None:
         self.visit(node.iter)
         self._bind_target(node.target, None, node)
@@ -306,13 +325,12 @@ class ScopeBuilder(ast.NodeVisitor):
         pass
 
     # -- calls -----------------------------------------------------------
-    def visit_Call(self, node: ast.Call) -> None:
+    def _call_site(self, node: ast.Call) -> None:
         decorates, self._decorating = self._decorating, None
         self.calls.append(CallSite(node, self.scope, self.path, self.stmt, decorates))
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in MUTATING_METHODS:
             self.scope.mutations.setdefault(func.value.id, []).append(node)
-        self.generic_visit(node)
 
 
 def exclusive_branches(a: BlockPath, b: BlockPath) -> bool:
@@ -342,6 +360,15 @@ def own_nodes(func: ast.AST) -> List[ast.AST]:
             stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, NESTED))
         func._own_nodes = found
     return found
+
+
+def unparse(node: ast.AST) -> str:
+    """`ast.unparse`, which recurses: code nested deeper than the recursion limit
+    gets a placeholder instead of an error."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return "<deeply nested expression>"
 
 
 def keyword_arg(call: ast.Call, name: str) -> Optional[ast.expr]:

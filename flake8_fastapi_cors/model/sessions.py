@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
-from flake8_fastapi_cors.model.scopes import Binding, Scope, keyword_arg, own_nodes
+from flake8_fastapi_cors.model.scopes import Binding, Scope, keyword_arg, own_nodes, unparse
 from flake8_fastapi_cors.model.values import ClassRef, SessionFactory, SessionObject, Value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,7 +101,7 @@ class SessionModel:
     def _extra_factory(self, func: ast.expr) -> bool:
         if not self.extra_factories:
             return False
-        text = ast.unparse(func)
+        text = unparse(func)
         return text in self.extra_factories or text.rsplit(".", 1)[-1] in self.extra_factories
 
     def param_session(self, func: ast.AST, name: str) -> Optional[SessionObject]:

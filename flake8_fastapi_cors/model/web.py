@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
-from flake8_fastapi_cors.model.scopes import CallSite, Scope, exclusive_branches, keyword_arg
+from flake8_fastapi_cors.model.scopes import CallSite, Scope, exclusive_branches, keyword_arg, unparse
 from flake8_fastapi_cors.model.values import (
     ClassInfo,
     ClassRef,
@@ -263,10 +263,10 @@ class WebModel:
                 and scope.parent.kind == "class"
             ):
                 owner = scope.parent  # `self.app` means the same app in every method
-            key = ("expr", id(owner), ast.dump(expr, annotate_fields=False))
+            key = ("expr", id(owner), unparse(expr))
         app = self.apps.get(key)
         if app is None and create:
-            label = ast.unparse(expr) if not isinstance(expr, ast.Call) else ast.unparse(expr.func)
+            label = unparse(expr.func if isinstance(expr, ast.Call) else expr)
             app = App(key, label)
             self.apps[key] = app
         return app
@@ -604,7 +604,7 @@ class WebModel:
     def behaviour(self, cls_expr: ast.expr, keywords, scope: Scope) -> Tuple[str, str]:
         """(behaviour, label) of a middleware class as registered."""
         qualname = self.model.qualname(cls_expr, scope)
-        label = ast.unparse(cls_expr) if hasattr(ast, "unparse") else "middleware"
+        label = unparse(cls_expr)
         if qualname in BASE_HTTP_MIDDLEWARE:
             dispatch = _keyword_from(keywords, "dispatch")
             func = self.model.def_of(dispatch, scope) if dispatch is not None else None

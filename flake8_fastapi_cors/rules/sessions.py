@@ -9,7 +9,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from flake8_fastapi_cors.model import ModuleModel
 from flake8_fastapi_cors.model.resolve import SCOPED_SESSIONS
-from flake8_fastapi_cors.model.scopes import own_nodes
+from flake8_fastapi_cors.model.scopes import own_nodes, unparse
 from flake8_fastapi_cors.model.sessions import CONTEXT_MANAGERS, SessionModel, is_new_session
 from flake8_fastapi_cors.model.values import SessionFactory
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Fix, Options, fix, rule, span
@@ -529,7 +529,7 @@ def session_not_closed_in_finally(model: ModuleModel, options_: Options) -> Iter
                 and is_new_session(value)
                 and not _closed_by_finally(func, None, node, facts)
             ):
-                fields = {"name": "the yielded session", "close": f"{ast.unparse(node.value)}.close()"}
+                fields = {"name": "the yielded session", "close": f"{unparse(node.value)}.close()"}
                 yield node, fields, _close_in_finally(func, node, None, value)
         for created in facts.created_sessions(func):
             if created.in_with:
@@ -1376,7 +1376,7 @@ def unawaited_async_close(model: ModuleModel, options_: Options) -> Iterator[Rep
             continue  # a sessionmaker has no close(); a scoped registry passes it on
         if is_async:
             in_async = isinstance(site.scope.node, ast.AsyncFunctionDef)
-            yield call, {"call": ast.unparse(call)}, fix("await", call) if in_async else None
+            yield call, {"call": unparse(call)}, fix("await", call) if in_async else None
 
 
 # ---------------------------------------------------------------------------
@@ -1628,7 +1628,7 @@ def handler_session_not_closed(model: ModuleModel, options_: Options) -> Iterato
                 continue
             if _finally_closes(func, created):
                 continue
-            fields = {"name": created.name, "call": ast.unparse(created.node.value)}
+            fields = {"name": created.name, "call": unparse(created.node.value)}
             data = {"assign": span(created.node), "name": created.name, "is_async": created.value.is_async}
             usable = not created.value.is_async or isinstance(func, ast.AsyncFunctionDef)
             yield created.node, fields, fix("with-session", func, **data) if usable else None
