@@ -538,9 +538,7 @@ def _rows(rounds: List[dict], per_line, facts: dict, libcst_loaded: bool, unchan
     base_10k = per_line["ordinary 10k lines"]
     for name, values in per_line.items():
         rows.append(Row(f"per line: {name}", values, " us"))
-    rows.append(
-        judged("per line: 100k / 1k lines", _ratios(per_line["ordinary 100k lines"], base_1k), "x", 1.5, True)
-    )
+    rows.append(judged("per line: 100k / 1k lines", _ratios(per_line["ordinary 100k lines"], base_1k), "x", 1.5, True))
     rows.append(Row("per line: 10k / 1k lines", _ratios(base_10k, base_1k), "x"))
     for name in ("10k module constants", "1k add_middleware calls", "5k routes"):
         rows.append(judged(f"per line: {name} / ordinary 10k", _ratios(per_line[name], base_10k), "x", 3, True))

@@ -7,7 +7,7 @@ lets every rule run on all of them."""
 
 from __future__ import annotations
 
-HEADER = '''\
+HEADER = """\
 import os
 
 from fastapi import Depends, FastAPI, HTTPException
@@ -32,9 +32,9 @@ def get_db():
         yield db
     finally:
         db.close()
-'''
+"""
 
-BLOCK = '''
+BLOCK = """
 
 class Item{i}(BaseModel):
     name: str
@@ -55,7 +55,7 @@ def total_{i}(values):
         if value > {i}:
             total += value * 2
     return total
-'''
+"""
 
 
 def lines_of(text: str) -> int:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import AnyStr, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.plugin import char_column
 from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
@@ -72,26 +73,49 @@ def fix_source(
     tree = parse(path, data)
     found = check_source(path, data, text, options, codes, tree=tree)
     fixed = 0
+    broken: Optional[str] = ""  # why the input does not compile; "" until asked
     for _ in range(MAX_PASSES):
         todo = [f for f in found if applicable(f, unsafe)]
         if not todo:
             break
-        new_data, applied, refused = _apply_once(path, data, text, todo, tree if regions else None)
+        new_data, applied, refused = _guarded(_apply_once, path, data, text, todo, tree if regions else None)
         if new_data == data:
             # what the fixers refused has no fix after all (e.g. comments among the items)
             found = [replace(f, fix=None) if f in refused else f for f in found]
             break
-        tree, problem = _compiled(path, new_data)
+        new_tree, problem = _compiled(path, new_data)
+        if problem is not None and new_tree is not None:
+            if broken == "":
+                broken = _compile_error(path, tree)
+            if _same_error(broken, problem):
+                problem = None
         if problem is not None:
             codes_ = ", ".join(sorted({f.code for f in todo}))
             raise InputError(
                 f"{path}: fixing {codes_} produced invalid code ({problem}); file left unchanged, "
                 "please report this as a bug"
             )
-        data, text = new_data, decode(new_data, path)
+        data, text, tree = new_data, decode(new_data, path), new_tree
         found = check_source(path, data, text, options, codes, tree=tree)
         fixed += applied
     return FixResult(data, fixed, found)
+
+
+def _guarded(apply, path: str, *args):
+    """`apply(path, *args)`, with any failure but a reported one (InputError)
+    turned into a one-line error naming the file: a fixer's bug must cost one
+    file its fixes, never the run."""
+    try:
+        return apply(path, *args)
+    except InputError:
+        raise
+    except RecursionError:
+        raise InputError(f"{path}: cannot fix: the code is nested too deeply; file left unchanged") from None
+    except Exception as error:  # noqa: BLE001 - reported with the file, never swallowed
+        raise InputError(
+            f"{path}: cannot fix: internal error {type(error).__name__}: {error}; file left unchanged, "
+            "please report this as a bug"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -108,9 +132,12 @@ class Edit:
 
 def edits(path: str, data: bytes, finding: Finding) -> Optional[List[Edit]]:
     """The edits of this one finding's fix on `data`, or None when its fixer
-    refuses the code it finds there."""
+    refuses the code it finds there (or fails: `--fix` reports that)."""
     text = decode(data, path)
-    new_data, applied, _ = _apply_once(path, data, text, [finding], parse(path, data))
+    try:
+        new_data, applied, _ = _guarded(_apply_once, path, data, text, [finding], parse(path, data))
+    except InputError:
+        return None
     if not applied or new_data == data:
         return None
     return text_edits(text, decode(new_data, path))
@@ -149,16 +176,33 @@ def _advance(position: Tuple[int, int], text: str) -> Tuple[int, int]:
 
 
 def _compiled(path: str, data: bytes) -> Tuple[Optional[ast.Module], Optional[str]]:
-    """The tree of `data` and why it would not compile (syntax, `await` outside
-    async, ...), or None."""
+    """The tree of `data` (None when it does not parse) and why it would not
+    compile (a syntax error, `await` outside async, ...), or None."""
     try:
         tree = ast.parse(data, path)
-        compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as error:
         return None, f"{error.msg} (line {error.lineno})"
     except (ValueError, RecursionError, MemoryError) as error:
         return None, type(error).__name__
-    return tree, None
+    return tree, _compile_error(path, tree)
+
+
+def _compile_error(path: str, tree: ast.Module) -> Optional[str]:
+    """Why a parsed module would not compile (`return` outside a function,
+    `await` outside async, ...), or None."""
+    try:
+        compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})"
+    except (ValueError, RecursionError, MemoryError) as error:
+        return type(error).__name__
+    return None
+
+
+def _same_error(before: Optional[str], after: str) -> bool:
+    """The fixed code fails to compile for the reason the input already did
+    (`return` outside a function...): the fix did not cause it."""
+    return before is not None and before.rsplit(" (line ", 1)[0] == after.rsplit(" (line ", 1)[0]
 
 
 def _apply_once(path: str, data: bytes, text: str, todo: List[Finding], tree: Optional[ast.Module]):
@@ -289,11 +333,17 @@ def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, todo: L
     head = None
     for part in sorted(parts, key=lambda p: p.head):  # imports last, once all are asked for
         own = lines[part.first - 1 : part.last]
+        kept = _stand_in(tree, part, own) if part.head else None
+        if kept is not None:
+            own = own[: -len(kept)] + [PLACEHOLDER + _line_break(own[-1])]
         placeholder = [PLACEHOLDER + (_line_break(own[0]) or "\n")] if part.first > 1 else []
         try:
-            module = cst.parse_module("".join(placeholder + own))
+            parsed = _exact_module("".join(placeholder + own))
         except Exception:  # noqa: BLE001 - libcst's ParserSyntaxError or a grammar it lacks: try the whole module
             return None
+        if parsed is None:
+            return None
+        module, ending = parsed
         if not any(isinstance(getattr(s, "body", None), cst.IndentedBlock) for s in module.body):
             module = module.with_changes(default_indent=_indent(tree, lines))  # as detected on the whole module
         shift = part.first - 1 - len(placeholder)
@@ -301,20 +351,22 @@ def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, todo: L
         applied.extend(done)
         refused.extend(no)
         if part.head:
-            head = (part, new)
+            head = (part, new, ending, kept)
             continue
-        code = new.code
+        code = new.code + ending
         if placeholder and not code.startswith(placeholder[0]):
             return None
         replaced[(part.first, part.last)] = code[len(placeholder[0]) :] if placeholder else code
     if head is not None:
-        part, module = head
-        replaced[(part.first, part.last)] = module.code
-        if requests.adds or requests.removals:
+        part, module, ending, kept = head
+        code = _restored(module.code + ending, kept)
+        if code is not None and (requests.adds or requests.removals):
+            replaced[(part.first, part.last)] = code
             module = _edit_imports(module, requests, _assembled(lines, replaced), len(source_lines(module.code)))
-            if module is None:
-                return None
-            replaced[(part.first, part.last)] = module.code
+            code = None if module is None else _restored(module.code + ending, kept)
+        if code is None:
+            return None
+        replaced[(part.first, part.last)] = code
     elif requests.adds or requests.removals:
         return None  # a fixer asked for an import without declaring it
     try:
@@ -322,6 +374,35 @@ def _apply_in_parts(path: str, data: bytes, text: str, tree: ast.Module, todo: L
     except UnicodeEncodeError as error:
         raise InputError(f"{path}: cannot fix: the fix needs characters the file's encoding lacks ({error})") from None
     return new_data, len(applied), refused
+
+
+def _stand_in(tree: ast.Module, part: _Part, own: List[str]) -> Optional[List[str]]:
+    """The lines of the statement that ends the leading imports' part, when libcst
+    need not parse them: that statement is there only to place the blank lines
+    above new imports, and it may be a long class or a table of generated data
+    (which libcst may not even parse). None when a fix touches it, it is one
+    line, or it shares a line with the statement before it."""
+    index = _head_end(tree)
+    statement = tree.body[index]
+    first = _first_line(statement)
+    if statement.end_lineno != part.last or first == part.last or first <= part.first:
+        return None
+    if index and (tree.body[index - 1].end_lineno or 0) >= first:
+        return None
+    if any(_extent(f)[1] >= first for f in part.findings):
+        return None
+    return own[first - part.first :]
+
+
+def _restored(code: str, kept: Optional[List[str]]) -> Optional[str]:
+    """`code` with the stand-in statement that ends it replaced by the `kept`
+    lines again (None if the stand-in is not where it was)."""
+    if kept is None:
+        return code
+    stand_in = PLACEHOLDER + _line_break(kept[-1])
+    if not code.endswith(stand_in) or not (len(code) == len(stand_in) or code[-len(stand_in) - 1] in "\r\n"):
+        return None
+    return code[: -len(stand_in)] + "".join(kept)
 
 
 def _alone(finding: Finding, fixers) -> bool:
@@ -452,19 +533,45 @@ def _binds(node: ast.AST, removal) -> bool:
 
 def _apply_to_module(path: str, data: bytes, text: str, todo: List[Finding], fixers):
     """One pass on the whole module (the reference the parts are checked against)."""
-    import libcst as cst
-
     from flake8_fastapi_cors.fixers.imports import Requests
 
     try:
-        module = cst.parse_module(data)
+        parsed = _exact_module(data)
     except Exception as error:  # libcst's ParserSyntaxError, or a grammar it does not know
-        raise InputError(f"{path}: cannot fix: libcst cannot parse this file ({type(error).__name__})") from None
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"{path}: cannot fix: libcst cannot parse this file ({reason})") from None
+    if parsed is None:
+        raise InputError(
+            f"{path}: cannot fix: libcst would not give this file back byte for byte (a form feed in front "
+            "of a statement); file left unchanged"
+        )
+    module, ending = parsed
     requests = Requests()
     new, applied, refused = _rewrite(module, todo, fixers, source_lines(text), 0, requests)
     if requests.adds or requests.removals:
         new = _edit_imports(new, requests, new.code)
-    return new.bytes, len(applied), refused
+    return new.bytes + ending, len(applied), refused
+
+
+# Where libcst's output can differ from its input: it drops a form feed in front
+# of a top-level statement, and a carriage return that ends the text.
+LOSSY = re.compile(r"\x0c|\r(?!\n)")
+LOSSY_BYTES = re.compile(rb"\x0c|\r(?!\n)")
+
+
+def _exact_module(source: AnyStr):
+    """(libcst's module of `source`, the carriage return that ends `source` or
+    nothing): the module gives back exactly the source without that ending. None
+    when it would not (a form feed in front of a statement)."""
+    import libcst as cst
+
+    ending = source[-1:] if source[-1:] in ("\r", b"\r") else source[:0]
+    body = source[: len(source) - len(ending)]
+    module = cst.parse_module(body)
+    lossy = LOSSY if isinstance(body, str) else LOSSY_BYTES
+    if lossy.search(body) and (module.code if isinstance(body, str) else module.bytes) != body:
+        return None
+    return module, ending
 
 
 def _rewrite(module, todo: List[Finding], fixers, module_lines: List[str], shift: int, requests):

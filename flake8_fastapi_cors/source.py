@@ -53,7 +53,10 @@ def encoding_of(data: bytes) -> str:
 def decode(data: bytes, shown: str) -> str:
     """The text of Python source bytes, by its encoding declaration or BOM."""
     try:
-        return data.decode(encoding_of(data))
+        encoding = encoding_of(data)
+        if b"# coding=\n".decode(encoding, "replace") != "# coding=\n":  # as Python refuses UTF-16 and others
+            raise InputError(f"{shown}: cannot decode: encoding problem: {encoding} is not ASCII-compatible")
+        return data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as error:
         raise InputError(f"{shown}: cannot decode: {error}") from None
 
@@ -71,9 +74,12 @@ def parse(path: str, data: bytes) -> ast.Module:
     except SyntaxError as error:
         where = f" (line {error.lineno})" if error.lineno else ""
         raise InputError(f"{path}: cannot parse: {error.msg}{where}") from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error) or type(error).__name__
-        raise InputError(f"{path}: cannot parse: {reason}") from None
+    except RecursionError:
+        raise InputError(f"{path}: cannot parse: nested too deeply") from None
+    except MemoryError:  # the parser's own stack, on code nested thousands deep
+        raise InputError(f"{path}: cannot parse: out of memory (nested too deeply or too large)") from None
+    except ValueError as error:  # null bytes
+        raise InputError(f"{path}: cannot parse: {error}") from None
 
 
 def source_lines(text: str) -> List[str]:

@@ -1,4 +1,5 @@
 """The check-only command line: output, exit status, bad input, selection."""
+
 import os
 import subprocess
 import sys
@@ -6,20 +7,23 @@ import textwrap
 
 from flake8_fastapi_cors.cli import main
 
-FLAGGED = textwrap.dedent('''\
+FLAGGED = textwrap.dedent("""\
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
     app = FastAPI()
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
-''')
+""")
 CLEAN = FLAGGED.replace('["*"], allow_credentials=True', '["*"]')
 
 
 def run(*args, stdin=None, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "flake8_fastapi_cors", *map(str, args)],
-        capture_output=True, text=True, input=stdin, cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=cwd,
     )
 
 

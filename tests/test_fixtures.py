@@ -4,6 +4,7 @@ reports exactly the `# FACxxx` markers of each file, and nothing in clean files.
 A first line `# flake8-options: ...` gives extra flake8 arguments for that file
 (used for the opt-in codes FAC102 and FAC110).
 """
+
 import collections
 import os
 import shlex
@@ -20,7 +21,7 @@ FILES = sorted(p for p in FIXTURES.rglob("*.py"))
 
 def _options(path: Path) -> tuple:
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    return tuple(shlex.split(first[len(OPTIONS_HEADER):])) if first.startswith(OPTIONS_HEADER) else ()
+    return tuple(shlex.split(first[len(OPTIONS_HEADER) :])) if first.startswith(OPTIONS_HEADER) else ()
 
 
 @pytest.fixture(scope="module")

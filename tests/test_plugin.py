@@ -110,7 +110,9 @@ def test_the_project_passes_its_own_flake8_configuration():
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "flake8_fastapi_cors", "bench", "tests"],
-        capture_output=True, text=True, cwd=root,
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

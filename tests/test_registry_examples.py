@@ -5,6 +5,7 @@ flake8 run; each flagged example must produce exactly the findings its
 `# FACxxx` markers name (codes on by default plus the rule's own), each clean
 example none of the rule's code.
 """
+
 import os
 
 import pytest

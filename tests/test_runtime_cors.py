@@ -5,6 +5,7 @@ executed as-is, so the text the linter judged is exactly the app that answers th
 The requests go through the real FastAPI/Starlette stack with `fastapi.testclient.TestClient`;
 nothing is mocked. The facts proved here are those of `research/runtime-facts.md`, section A.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,7 +66,7 @@ def preflight(client: TestClient, origin: str, method: str = "GET", headers: str
 
 # =========================================================================== FAC101
 
-FAC101_FLAGGED = '''\
+FAC101_FLAGGED = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -82,9 +83,9 @@ app.add_middleware(
     allow_origins=["*"],
     allow_credentials=True,
 )
-'''
+"""
 
-FAC101_FLAGGED_STRING_FALSE = '''\
+FAC101_FLAGGED_STRING_FALSE = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -101,9 +102,9 @@ app.add_middleware(
     allow_origins=["*"],
     allow_credentials="false",
 )
-'''
+"""
 
-FAC101_CLEAN = '''\
+FAC101_CLEAN = """\
 import os
 
 from fastapi import FastAPI
@@ -122,7 +123,7 @@ app.add_middleware(
     allow_origins=[o.strip() for o in os.getenv("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()],
     allow_credentials=True,
 )
-'''
+"""
 
 
 def test_fac101_reported_at_the_wildcard_for_credentialed_wildcard():
@@ -217,7 +218,7 @@ def test_origins_from_unset_environment_allow_nothing(monkeypatch):
 
 # =========================================================================== FAC104
 
-FAC104_TEMPLATE = '''\
+FAC104_TEMPLATE = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -235,7 +236,7 @@ app.add_middleware(
         "{origin}",
     ],
 )
-'''
+"""
 
 # (configured entry, what a browser actually sends for that site)
 UNMATCHABLE_ORIGINS = [
@@ -291,7 +292,7 @@ def test_normalised_origin_matches_the_browser_origin(configured, browser_origin
 
 # =========================================================================== FAC106
 
-FAC106_ORIGINS_STRING = '''\
+FAC106_ORIGINS_STRING = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -308,13 +309,13 @@ app.add_middleware(
     allow_origins="https://app.example.com",
     allow_credentials=True,
 )
-'''
+"""
 
 FAC106_ORIGINS_LIST = FAC106_ORIGINS_STRING.replace(
     'allow_origins="https://app.example.com",', 'allow_origins=["https://app.example.com"],'
 )
 
-FAC106_KEYWORD_TEMPLATE = '''\
+FAC106_KEYWORD_TEMPLATE = """\
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -331,7 +332,7 @@ app.add_middleware(
     allow_origins=["https://app.example.com"],
     {keyword}={value},
 )
-'''
+"""
 
 
 def fac106_keyword_source(keyword: str, value: str) -> str:
@@ -452,7 +453,7 @@ def test_list_allow_methods_advertises_the_method():
 
 # =========================================================================== FAC107
 
-FAC107_AUTH_OUTSIDE_CORS = '''\
+FAC107_AUTH_OUTSIDE_CORS = """\
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -477,9 +478,9 @@ async def require_auth(request: Request, call_next):
     if "authorization" not in request.headers:
         return JSONResponse({"detail": "Not authenticated"}, status_code=401)
     return await call_next(request)
-'''
+"""
 
-FAC107_CORS_OUTERMOST = '''\
+FAC107_CORS_OUTERMOST = """\
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -504,10 +505,10 @@ app.add_middleware(
     allow_origins=["https://app.example.com"],
     allow_headers=["Authorization"],
 )
-'''
+"""
 
 # `app.middleware("http")(fn)` is the decorator applied by hand: the same registration.
-FAC107_AUTH_CALL_FORM_OUTSIDE_CORS = '''\
+FAC107_AUTH_CALL_FORM_OUTSIDE_CORS = """\
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -532,9 +533,9 @@ app.add_middleware(
     allow_headers=["Authorization"],
 )
 app.middleware("http")(require_auth)
-'''
+"""
 
-FAC107_LIST_TEMPLATE = '''\
+FAC107_LIST_TEMPLATE = """\
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -559,15 +560,15 @@ app = FastAPI(
 @app.get("/items")
 def items():
     return {"ok": 1}
-'''
+"""
 
 AUTH_ENTRY = "        Middleware(RequireAuth),"
-CORS_ENTRY = '''\
+CORS_ENTRY = """\
         Middleware(
             CORSMiddleware,
             allow_origins=["https://app.example.com"],
             allow_headers=["Authorization"],
-        ),'''
+        ),"""
 
 FAC107_LIST_CORS_NOT_FIRST = FAC107_LIST_TEMPLATE.replace("{entries}", AUTH_ENTRY + "\n" + CORS_ENTRY)
 FAC107_LIST_CORS_FIRST = FAC107_LIST_TEMPLATE.replace("{entries}", CORS_ENTRY + "\n" + AUTH_ENTRY)

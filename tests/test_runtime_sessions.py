@@ -87,7 +87,7 @@ def collect_leaked_connections() -> None:
 
 # =========================================================================== FAC201
 
-FAC201_FLAGGED = '''\
+FAC201_FLAGGED = """\
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -126,9 +126,9 @@ def read_item(item_id: int):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
-FAC201_CLEAN = '''\
+FAC201_CLEAN = """\
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -174,7 +174,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
 PENDING_ROLLBACK = "rolled back due to a previous exception during flush"
 
@@ -250,9 +250,7 @@ def overlap_two_creates(namespace: Dict[str, Any]):
 
     event.listen(namespace["SessionLocal"], "before_commit", hold_first_commit)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        request_a = pool.submit(
-            lambda: TestClient(namespace["app"]).post("/items/1", params={"name": "a"}).status_code
-        )
+        request_a = pool.submit(lambda: TestClient(namespace["app"]).post("/items/1", params={"name": "a"}).status_code)
         try:
             assert entered.wait(5), "request a never reached commit()"
             try:
@@ -291,7 +289,7 @@ def test_fac201_clean_per_request_sessions_do_not_interfere(fac201_clean):
 
 # =========================================================================== FAC202
 
-FAC202_FLAGGED = '''\
+FAC202_FLAGGED = """\
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -331,9 +329,9 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
-FAC202_CLEAN = '''\
+FAC202_CLEAN = """\
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -375,7 +373,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
 POOL_EXHAUSTED = "QueuePool limit of size 2 overflow 0 reached"
 
@@ -445,7 +443,7 @@ def test_fac202_clean_try_finally_returns_connections_after_http_exception(fac20
 
 # =========================================================================== FAC203
 
-FAC203_FLAGGED = '''\
+FAC203_FLAGGED = """\
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -483,9 +481,9 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
-FAC203_CLEAN = '''\
+FAC203_CLEAN = """\
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -527,7 +525,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
 
 @pytest.fixture
@@ -584,7 +582,7 @@ def test_fac203_clean_yield_dependency_returns_connections(fac203_clean):
 
 # =========================================================================== FAC206
 
-FAC206_FLAGGED = '''\
+FAC206_FLAGGED = """\
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, HTTPException
@@ -636,11 +634,9 @@ async def read_item(item_id: int, db: AsyncSession = Depends(get_db)):
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
     return {"id": item.id, "name": item.name}
-'''
+"""
 
-FAC206_CLEAN = FAC206_FLAGGED.replace(
-    "        db.close()  # FAC206\n", "        await db.close()\n"
-)
+FAC206_CLEAN = FAC206_FLAGGED.replace("        db.close()  # FAC206\n", "        await db.close()\n")
 assert FAC206_CLEAN != FAC206_FLAGGED
 
 NEVER_AWAITED = r"coroutine 'AsyncSession\.close' was never awaited"

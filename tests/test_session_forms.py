@@ -1,13 +1,14 @@
 """Dependencies are found the way FastAPI finds them, factories by data flow: each
 case returns a new session from a dependency (FAC203) reached through one
 mechanism; the marker names the expected finding."""
+
 import os
 
 import pytest
 
 from helpers import codes_at_lines, expected_markers, flake8_in_process, lint_source
 
-HEAD = '''\
+HEAD = """\
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Security
@@ -22,7 +23,7 @@ router = APIRouter()
 def get_db():
     return SessionLocal()  # FAC203
 
-'''
+"""
 
 CASES = {
     "Depends default": '@app.get("/x")\ndef x(db: Session = Depends(get_db)): ...\n',
@@ -30,14 +31,14 @@ CASES = {
     "Annotated parameter": '@app.get("/x")\ndef x(db: Annotated[Session, Depends(get_db)]): ...\n',
     "Annotated alias": 'SessionDep = Annotated[Session, Depends(get_db)]\n\n@app.get("/x")\ndef x(db: SessionDep): ...\n',
     "route dependencies=[...]": '@app.get("/x", dependencies=[Depends(get_db)])\ndef x(): ...\n',
-    "router dependencies=[...]": 'other = APIRouter(dependencies=[Depends(get_db)])\n',
-    "app dependencies=[...]": 'other = FastAPI(dependencies=[Depends(get_db)])\n',
-    "include_router dependencies": 'app.include_router(router, dependencies=[Depends(get_db)])\n',
-    "dependency_overrides": 'def real(): ...\n\napp.dependency_overrides[real] = get_db\n',
+    "router dependencies=[...]": "other = APIRouter(dependencies=[Depends(get_db)])\n",
+    "app dependencies=[...]": "other = FastAPI(dependencies=[Depends(get_db)])\n",
+    "include_router dependencies": "app.include_router(router, dependencies=[Depends(get_db)])\n",
+    "dependency_overrides": "def real(): ...\n\napp.dependency_overrides[real] = get_db\n",
     "functools.partial": 'import functools\n\n@app.get("/x")\ndef x(db=Depends(functools.partial(get_db))): ...\n',
 }
 
-GENERATOR_CALL = '''\
+GENERATOR_CALL = """\
 from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
@@ -65,7 +66,7 @@ def x(db=Depends(readonly_db)): ...
 
 @app.get("/y")
 def y(db=Depends(DatabaseSession(readonly=False))): ...
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -134,21 +135,23 @@ def test_http_client_sessions_are_not_database_sessions():
 
 
 SHAPES = {
-    "a session used as `with db:` is closed": HEAD.replace("  # FAC203", "") + (
-        "\ndef get_session():\n    db = SessionLocal()\n    with db:\n        yield db\n"
-    ),
-    "sessions made in exclusive branches are judged separately": HEAD.replace("  # FAC203", "") + (
+    "a session used as `with db:` is closed": HEAD.replace("  # FAC203", "")
+    + ("\ndef get_session():\n    db = SessionLocal()\n    with db:\n        yield db\n"),
+    "sessions made in exclusive branches are judged separately": HEAD.replace("  # FAC203", "")
+    + (
         "\ndef get_session(readonly: bool = True):\n    if readonly:\n        ro = SessionLocal()\n"
         "        try:\n            yield ro\n        finally:\n            ro.close()\n"
         "    else:\n        with SessionLocal.begin() as rw:\n            yield rw\n"
     ),
-    "a request-scoped registry's session belongs to the registry": HEAD.replace("  # FAC203", "") + (
+    "a request-scoped registry's session belongs to the registry": HEAD.replace("  # FAC203", "")
+    + (
         "from contextvars import ContextVar\nfrom sqlalchemy.orm import scoped_session\n\n"
         "request_id: ContextVar[int] = ContextVar('request_id')\n"
         "Scoped = scoped_session(SessionLocal, scopefunc=request_id.get)\n\n\n"
         "def get_scoped():\n    return Scoped()\n\n\n@app.get('/y')\ndef y(db=Depends(get_scoped)): ...\n"
     ),
-    "an inline sessionmaker(...)() is a session": HEAD.replace("  # FAC203", "") + (
+    "an inline sessionmaker(...)() is a session": HEAD.replace("  # FAC203", "")
+    + (
         "archive = sessionmaker(bind=create_engine('sqlite://'))()  # FAC201\n\n\n"
         "@app.get('/archive')\ndef read_archive():\n    return archive.get(dict, 1)\n"
     ),

@@ -1,6 +1,7 @@
 """Shapes where the app's structure decides: mounts, helper functions that
 receive the app, concatenated middleware lists, route groups, decorators
 applied by hand. Each case's markers name exactly the expected findings."""
+
 import os
 
 import pytest
@@ -14,7 +15,7 @@ STARLETTE = (
     "from starlette.middleware.cors import CORSMiddleware\n"
     "from starlette.routing import Mount, Route\n"
 )
-AUTH = '''
+AUTH = """
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import PlainTextResponse
 
@@ -24,38 +25,50 @@ class RequireLogin(BaseHTTPMiddleware):
         if "session" not in request.cookies:
             return PlainTextResponse("login required", status_code=401)
         return await call_next(request)
-'''
+"""
 
 CASES = {
-    "auth on the parent app wraps CORS on a Mount": STARLETTE + AUTH + '''
+    "auth on the parent app wraps CORS on a Mount": STARLETTE
+    + AUTH
+    + """
 app = Starlette(
     routes=[Mount("/api", routes=[], middleware=[Middleware(CORSMiddleware, allow_origins=ORIGINS)])],  # FAC107
     middleware=[Middleware(RequireLogin)],
 )
-''',
-    "auth on a parent that mounts a CORS sub-app": FASTAPI + AUTH + '''
+""",
+    "auth on a parent that mounts a CORS sub-app": FASTAPI
+    + AUTH
+    + """
 api = FastAPI()
 api.add_middleware(CORSMiddleware, allow_origins=ORIGINS)  # FAC107
 app = FastAPI()
 app.add_middleware(RequireLogin)
 app.mount("/api", api)
-''',
-    "CORS on the parent covers an authenticated sub-app": FASTAPI + AUTH + '''
+""",
+    "CORS on the parent covers an authenticated sub-app": FASTAPI
+    + AUTH
+    + """
 api = FastAPI()
 api.add_middleware(RequireLogin)
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)
 app.mount("/api", api)
-''',
-    "auth list concatenated in front of a shared list": STARLETTE + AUTH + '''
+""",
+    "auth list concatenated in front of a shared list": STARLETTE
+    + AUTH
+    + """
 shared = [Middleware(CORSMiddleware, allow_origins=ORIGINS)]  # FAC107
 app = Starlette(middleware=[Middleware(RequireLogin)] + shared)
-''',
-    "shared list concatenated in front of auth": STARLETTE + AUTH + '''
+""",
+    "shared list concatenated in front of auth": STARLETTE
+    + AUTH
+    + """
 shared = [Middleware(CORSMiddleware, allow_origins=ORIGINS)]
 app = Starlette(middleware=shared + [Middleware(RequireLogin)])
-''',
-    "helper adds CORS, caller adds auth afterwards": FASTAPI + AUTH + '''
+""",
+    "helper adds CORS, caller adds auth afterwards": FASTAPI
+    + AUTH
+    + """
 def install_cors(app):
     app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)  # FAC107
 
@@ -65,8 +78,10 @@ def create_app():
     install_cors(app)
     app.add_middleware(RequireLogin)
     return app
-''',
-    "helper adds auth, caller adds CORS afterwards": FASTAPI + AUTH + '''
+""",
+    "helper adds auth, caller adds CORS afterwards": FASTAPI
+    + AUTH
+    + """
 def add_security(app):
     app.add_middleware(RequireLogin)
 
@@ -76,8 +91,9 @@ def create_app():
     add_security(app)
     app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)
     return app
-''',
-    "helper with default methods, POST route on the app passed in": FASTAPI + '''
+""",
+    "helper with default methods, POST route on the app passed in": FASTAPI
+    + """
 def configure_cors(app: FastAPI) -> None:
     app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)  # FAC108
 
@@ -88,16 +104,18 @@ configure_cors(shop)
 
 @shop.post("/orders")
 def create_order(): ...
-''',
-    "POST inside a Mount route group": STARLETTE + '''
+""",
+    "POST inside a Mount route group": STARLETTE
+    + """
 async def create(request): ...
 
 app = Starlette(
     routes=[Mount("/notes", routes=[Route("/new", create, methods=["POST"])])],
     middleware=[Middleware(CORSMiddleware, allow_origins=ORIGINS)],  # FAC108
 )
-''',
-    "HTTPEndpoint class with put": STARLETTE + '''
+""",
+    "HTTPEndpoint class with put": STARLETTE
+    + """
 from starlette.endpoints import HTTPEndpoint
 
 
@@ -110,18 +128,21 @@ app = Starlette(
     routes=[Route("/notes/{id:int}", Note)],
     middleware=[Middleware(CORSMiddleware, allow_origins=ORIGINS, allow_methods=["GET"])],  # FAC108
 )
-''',
-    "app.router.add_api_route": FASTAPI + '''
+""",
+    "app.router.add_api_route": FASTAPI
+    + """
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)  # FAC108
 app.router.add_api_route("/x", handler, methods=["PUT"])
-''',
-    "route decorator applied by hand": FASTAPI + '''
+""",
+    "route decorator applied by hand": FASTAPI
+    + """
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)  # FAC108
 app.delete("/items/{i}")(remove_item)
-''',
-    "mounted FastAPI app's routes are its own": FASTAPI + '''
+""",
+    "mounted FastAPI app's routes are its own": FASTAPI
+    + """
 admin = FastAPI()
 
 
@@ -132,35 +153,44 @@ def add_user(): ...
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)
 app.mount("/admin", admin)
-''',
-    "filter() and map() are one-shot iterators": "import os\n" + FASTAPI + '''
+""",
+    "filter() and map() are one-shot iterators": "import os\n"
+    + FASTAPI
+    + """
 app = FastAPI()
 app.add_middleware(
     CORSMiddleware,
     allow_origins=filter(None, os.getenv("ORIGINS", "").split(",")),  # FAC106
     allow_headers=map(str.strip, os.getenv("HEADERS", "Authorization").split(",")),  # FAC106
 )
-''',
-    "env list or a wildcard fallback": "import os\n" + FASTAPI + '''
+""",
+    "env list or a wildcard fallback": "import os\n"
+    + FASTAPI
+    + """
 origins = [o for o in os.getenv("KIOSK_ORIGINS", "").split(",") if o]
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=origins or ["*"], allow_credentials=True)  # FAC101
-''',
-    "env list or a concrete fallback is configuration": "import os\n" + FASTAPI + '''
+""",
+    "env list or a concrete fallback is configuration": "import os\n"
+    + FASTAPI
+    + """
 origins = [o for o in os.getenv("KIOSK_ORIGINS", "").split(",") if o]
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=origins or ["https://kiosk.example.com"], allow_credentials=True)
-''',
-    "origins written as one split string": FASTAPI + '''
+""",
+    "origins written as one split string": FASTAPI
+    + """
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins="https://a.example.com,https://b.example.com".split(","))  # FAC103
-''',
-    "origins from a dict constant": FASTAPI + '''
+""",
+    "origins from a dict constant": FASTAPI
+    + """
 CORS = {"origins": ["*"], "credentials": True}  # FAC101
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=CORS["origins"], allow_credentials=CORS["credentials"])
-''',
-    "a middleware that sets CORS headers itself": FASTAPI + '''
+""",
+    "a middleware that sets CORS headers itself": FASTAPI
+    + """
 from starlette.responses import PlainTextResponse
 
 
@@ -179,22 +209,24 @@ class PublicPreflight:
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)
 app.add_middleware(PublicPreflight)
-''',
-    "a home-grown host check": FASTAPI + '''
+""",
+    "a home-grown host check": FASTAPI
+    + """
 from myproject.security import HostValidationMiddleware
 
 app = FastAPI()
 app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)
 app.add_middleware(HostValidationMiddleware, allowed_hosts=["api.example.com"])
-''',
+""",
 }
 OPT_IN = {
-    "exception handler applied by hand": FASTAPI + '''
+    "exception handler applied by hand": FASTAPI
+    + """
 from fastapi.middleware import Middleware
 
 legacy = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=ORIGINS)])
 legacy.exception_handler(Exception)(internal_error)  # FAC110
-''',
+""",
 }
 
 

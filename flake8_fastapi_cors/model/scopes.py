@@ -94,6 +94,10 @@ class CallSite:
 
 
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add"})
+# Fields of expression nodes that never hold a node to visit, and the fields
+# that may, by node type (filled as types are met).
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "kind", "conversion", "is_async"})
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 class ScopeBuilder(ast.NodeVisitor):
@@ -116,13 +120,14 @@ class ScopeBuilder(ast.NodeVisitor):
         self._visit_body(tree, "body")
 
     def visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.expr):
-            self._visit_expression(node)
-            return
         method = self._methods.get(type(node))
         if method is None:
-            method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
-            self._methods[type(node)] = method
+            kind = type(node)
+            if issubclass(kind, ast.expr):
+                method = self._visit_expression if kind is not ast.Constant else _skip
+            else:
+                method = getattr(self, "visit_" + kind.__name__, self.generic_visit)
+            self._methods[kind] = method
         method(node)
 
     def _visit_expression(self, root: ast.expr) -> None:
@@ -130,32 +135,34 @@ class ScopeBuilder(ast.NodeVisitor):
         takes, with a stack of its own: expressions nest as deeply as the parser
         allows (thousands of levels), statements only about a hundred."""
         stack: List[object] = [root]
+        pop, push, loads = stack.pop, stack.append, self.loads
         while stack:
-            node = stack.pop()
-            if type(node) is tuple:  # `(name, value, node)`: a binding made after its value
-                self._bind(*node)
-                continue
+            node = pop()
             kind = type(node)
-            if kind is ast.Constant:
-                continue
             if kind is ast.Name:
-                if isinstance(node.ctx, ast.Load):
-                    self.loads.append(node)
+                if type(node.ctx) is ast.Load:
+                    loads.append(node)
+                continue
+            if kind is tuple:  # `(name, value, node)`: a binding made after its value
+                self._bind(*node)
                 continue
             if kind is ast.Call:
                 self._call_site(node)
             elif kind is ast.NamedExpr:
-                stack.append((node.target.id, node.value, node))
-                stack.append(node.value)
+                push((node.target.id, node.value, node))
+                push(node.value)
                 continue
-            children = []
-            for name in node._fields:
+            fields = _CHILD_FIELDS.get(kind)
+            if fields is None:
+                fields = _CHILD_FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in _LEAF_FIELDS]))
+            for name in fields:  # last field first: the stack gives them back in order
                 value = getattr(node, name, None)
-                if isinstance(value, list):
-                    children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
-                    children.append(value)
-            stack.extend(reversed(children))
+                if type(value) is list:
+                    for item in reversed(value):
+                        if isinstance(item, ast.AST) and type(item) is not ast.Constant:
+                            push(item)
+                elif isinstance(value, ast.AST) and type(value) is not ast.Constant:
+                    push(value)
 
     # -- statement lists -------------------------------------------------
     def _visit_body(self, owner: ast.AST, field_name: str) -> None:
@@ -331,6 +338,10 @@ class ScopeBuilder(ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in MUTATING_METHODS:
             self.scope.mutations.setdefault(func.value.id, []).append(node)
+
+
+def _skip(node: ast.AST) -> None:
+    pass
 
 
 def exclusive_branches(a: BlockPath, b: BlockPath) -> bool:
