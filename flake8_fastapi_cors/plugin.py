@@ -23,11 +23,11 @@ from flake8_fastapi_cors.registry import (
     all_rules,
     default_off_codes,
     enabled_codes,
+    failure_reason,
     findings,
+    internal_error,
     opt_in_codes,
 )
-
-INTERNAL_ERROR = "FAC000"
 
 
 def runnable_codes(text: Optional[str], options: Options, codes=None, filename: Optional[str] = None) -> List[str]:
@@ -79,7 +79,8 @@ def check_tree(
     With `prefilter`, only the rules whose marker names occur in the text (`text`,
     or `lines` joined) run; most files name none of them and cost one text scan.
     An internal error becomes one FAC000 finding on the file instead of an
-    exception: in flake8 an exception would abort the whole run."""
+    exception: in flake8 an exception would abort the whole run. (An error in
+    one rule costs only that rule's findings: see `registry.findings`.)"""
     if text is None and lines is not None:
         text = "".join(lines)  # flake8's lines keep their line breaks
     codes = runnable_codes(text if prefilter else None, options, codes, filename)
@@ -95,14 +96,11 @@ def check_tree(
     gc.disable()
     try:
         return [_in_characters(f, lines) for f in findings(ModuleModel(tree, filename), options, codes)]
-    except RecursionError:
-        reason = "the code is nested too deeply to analyse"
-    except Exception as error:  # noqa: BLE001 - reported to the user, never swallowed
-        reason = f"internal error {type(error).__name__}: {error}; please report this as a bug"
+    except Exception as error:  # noqa: BLE001 - reported as FAC000, never swallowed
+        return [internal_error(failure_reason(error))]
     finally:
         if collecting:
             gc.enable()
-    return [Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not check this file: {reason}")]
 
 
 def char_column(lines: Optional[Sequence[str]], line: int, col: int) -> int:

@@ -179,16 +179,40 @@ def enabled_codes(options: Options) -> List[str]:
     return [r.code for r in all_rules() if r.default_enabled or r.code in options.opt_in]
 
 
+# The code of the one finding that says a file could not be (fully) checked.
+INTERNAL_ERROR = "FAC000"
+
+
+def internal_error(reason: str, codes: Iterable[str] = ()) -> Finding:
+    """The FAC000 finding: `reason` (an exception, or nesting too deep) kept the
+    rules `codes` (all of them when empty) from checking the file."""
+    what = "check this file" if not codes else "finish checking this file (" + ", ".join(codes) + ")"
+    return Finding(1, 0, INTERNAL_ERROR, f"flake8-fastapi-cors could not {what}: {reason}")
+
+
+def failure_reason(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "the code is nested too deeply to analyse"
+    return f"internal error {type(error).__name__}: {error}; please report this as a bug"
+
+
 def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> Iterator[Finding]:
     """Every finding of the selected rules on a model, one per (line, col, code),
-    in source order."""
+    in source order. A rule that raises costs only its own findings: the others
+    are kept, and one FAC000 finding names the rules that failed and why."""
     selected = set(enabled_codes(options) if codes is None else codes)
     seen = set()
     out = []
+    failed: Dict[str, str] = {}
     for rule_ in all_rules():
         if rule_.code not in selected:
             continue
-        for node, fields, *fix_ in rule_.check(model, options):
+        try:
+            results = list(rule_.check(model, options))
+        except Exception as error:  # noqa: BLE001 - reported as FAC000, never swallowed
+            failed[rule_.code] = failure_reason(error)
+            continue
+        for node, fields, *fix_ in results:
             line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
             key = (line, col, rule_.code)
             if key in seen:
@@ -197,5 +221,8 @@ def findings(model, options: Options, codes: Optional[Iterable[str]] = None) -> 
             found_fix = fix_[0] if fix_ and rule_.fix else None
             end = (node.end_lineno, node.end_col_offset) if getattr(node, "end_lineno", None) else None
             out.append(Finding(line, col, rule_.code, rule_.message.format(**fields), found_fix, end))
+    if failed:
+        reasons = list(dict.fromkeys(failed.values()))
+        out.append(internal_error("; ".join(reasons), failed))
     out.sort(key=lambda f: (f.line, f.col, f.code))
     return iter(out)

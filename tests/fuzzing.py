@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from flake8_fastapi_cors.fix import fix_source
-from flake8_fastapi_cors.plugin import INTERNAL_ERROR, check_tree
+from flake8_fastapi_cors.plugin import check_tree
+from flake8_fastapi_cors.registry import INTERNAL_ERROR
 from flake8_fastapi_cors.registry import Options, all_rules
 from flake8_fastapi_cors.source import source_lines
 
