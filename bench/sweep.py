@@ -3,6 +3,7 @@
     python bench/corpus.py fetch      # once: download and unpack the pinned packages
     python bench/sweep.py             # every finding with its source line, then counts
     python bench/sweep.py --flake8    # also run the real flake8 over the corpus and compare
+    python bench/sweep.py --quiet --fix   # counts only; also --fix --unsafe-fixes a copy of it
 
 A crash on any file is reported (with the file) and makes the exit status 1.
 """
@@ -11,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 from pathlib import Path
+from typing import Dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,37 +30,74 @@ from corpus import CorpusError, corpus_files  # noqa: E402
 
 from flake8_fastapi_cors.source import InputError, parse, read_source  # noqa: E402
 from flake8_fastapi_cors.plugin import check_tree, relevant  # noqa: E402
-from flake8_fastapi_cors.registry import Options, all_rules  # noqa: E402
+from flake8_fastapi_cors.registry import INTERNAL_ERROR, Options, all_rules  # noqa: E402
 
 
 def package_of(path: Path, root: Path) -> str:
     return path.relative_to(root).parts[0]
 
 
-def check_fix(path: Path, data: bytes, options: Options, codes) -> collections.Counter:
-    """Fix one file in memory with unsafe fixes; does the output compile and converge?"""
-    from flake8_fastapi_cors.fix import fix_source
+def fix_a_copy(files, root: Path, codes) -> bool:
+    """Copy the corpus, run `flake8-fastapi-cors --fix --unsafe-fixes` over the
+    copy twice, and check that every file it changed still compiles and that the
+    second run changed nothing. Prints the counts; True when all is well."""
+    command = [sys.executable, "-m", "flake8_fastapi_cors", "--select", ",".join(codes), "--fix", "--unsafe-fixes"]
+    with tempfile.TemporaryDirectory(prefix="fac-sweep-") as tmp:
+        copy = Path(tmp)
+        for path in files:
+            target = copy / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        before = _digests(copy)
+        first = _run_in_batches(command, list(before), copy)  # named one by one: no default excludes
+        after_first = _digests(copy)
+        changed = [name for name in before if after_first[name] != before[name]]
+        broken = []
+        for name in changed:
+            try:
+                compile((copy / name).read_bytes(), name, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as error:
+                broken.append(f"{name}: {error}")
+        second = _run_in_batches(command, changed, copy) if changed else None
+        after_second = _digests(copy)
+    moved = [name for name in changed if after_second[name] != after_first[name]]
+    errors = [line for line in first.stderr.splitlines() if line.startswith("flake8-fastapi-cors: error: ")]
+    unreadable = [e for e in errors if ": cannot parse: " in e or ": cannot decode: " in e]
+    fix_errors = [e for e in errors if e not in unreadable]
+    crashed = "Traceback" in first.stderr or first.returncode not in (0, 1, 2)
+    if second is not None:
+        crashed = crashed or "Traceback" in second.stderr or second.returncode not in (0, 1)
+    fixed = sum(int(n) for n in re.findall(r"(\d+) fixed, \d+ remaining", first.stderr))
+    remaining = sum(int(n) for n in re.findall(r"\d+ fixed, (\d+) remaining", first.stderr))
+    print(
+        f"fix on a copy: files {len(before)}  changed {len(changed)}  "
+        f"findings fixed {fixed}  remaining {remaining}  "
+        f"compile {len(changed) - len(broken)}/{len(changed)}  "
+        f"converged {len(changed) - len(moved)}/{len(changed)}  "
+        f"unparsable input {len(unreadable)}  fix errors {len(fix_errors)}  crashed {crashed}"
+    )
+    for line in broken + [f"did not converge: {name}" for name in moved] + fix_errors:
+        print(f"  FIX PROBLEM {line}", file=sys.stderr)
+    if crashed:
+        print(first.stderr[-3000:], file=sys.stderr)
+    return not (broken or moved or fix_errors or crashed)
 
-    stats = collections.Counter(files=1)
-    try:
-        result = fix_source(str(path), data, options, codes, unsafe=True)
-        again = fix_source(str(path), result.data, options, codes, unsafe=True)
-    except Exception as error:  # InputError from a fix that went wrong, or a crash
-        stats["errors"] += 1
-        print(f"FIX ERROR {path}: {error}", file=sys.stderr)
-        return stats
-    stats["fixed"] += result.fixed
-    stats["changed"] += result.data != data
-    try:
-        compile(result.data, str(path), "exec", dont_inherit=True)
-        stats["compiles"] += 1
-    except SyntaxError as error:
-        print(f"FIX BROKE {path}: {error}", file=sys.stderr)
-    if again.data == result.data:
-        stats["converged"] += 1
-    else:
-        print(f"FIX DID NOT CONVERGE {path}", file=sys.stderr)
-    return stats
+
+def _run_in_batches(command, names, cwd: Path, size: int = 2000) -> subprocess.CompletedProcess:
+    """The command over `names`, `size` at a time (command lines have a length
+    limit); one result with the outputs joined and the worst exit status."""
+    stderr, status = [], 0
+    for start in range(0, len(names), size):
+        proc = subprocess.run([*command, *names[start : start + size]], cwd=cwd, capture_output=True, text=True)
+        stderr.append(proc.stderr)
+        status = max(status, proc.returncode) if proc.returncode >= 0 else proc.returncode
+    return subprocess.CompletedProcess(command, status, "", "".join(stderr))
+
+
+def _digests(root: Path) -> Dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha1(path.read_bytes()).hexdigest() for path in sorted(root.rglob("*.py"))
+    }
 
 
 def main() -> int:
@@ -65,8 +108,8 @@ def main() -> int:
     parser.add_argument(
         "--fix",
         action="store_true",
-        help="also fix (unsafe fixes included) every file with findings, in memory, and check that the "
-        "output compiles and a second run changes nothing",
+        help="also run --fix --unsafe-fixes over a copy of the corpus, and check that every file it changed "
+        "compiles and that a second run changes nothing",
     )
     args = parser.parse_args()
 
@@ -82,7 +125,6 @@ def main() -> int:
     per_package = collections.defaultdict(collections.Counter)
     scanned = relevant_files = unparsable = crashes = 0
     findings_total = 0
-    fix_stats: collections.Counter = collections.Counter()
     for path in files:
         scanned += 1
         try:
@@ -96,13 +138,15 @@ def main() -> int:
             relevant_files += 1
         try:
             found = check_tree(tree, str(path), options, lines, codes)
-        except Exception:  # a crash is what this sweep looks for
+        except Exception:  # check_tree turns errors into FAC000; anything escaping it is a crash too
             crashes += 1
             print(f"CRASH {path}", file=sys.stderr)
             traceback.print_exc()
             continue
-        if args.fix and found:
-            fix_stats.update(check_fix(path, data, options, codes))
+        for finding in found:
+            if finding.code == INTERNAL_ERROR:
+                crashes += 1
+                print(f"CRASH {path}: {finding.message}", file=sys.stderr)
         for finding in found:
             findings_total += 1
             per_code[finding.code] += 1
@@ -121,13 +165,6 @@ def main() -> int:
     )
     for code in codes:
         print(f"  {code}: {per_code.get(code, 0)}")
-    if args.fix:
-        files_ = fix_stats["files"]
-        print(
-            f"fix: files {files_}  changed {fix_stats['changed']}  findings fixed {fix_stats['fixed']}  "
-            f"compile {fix_stats['compiles']}/{files_}  converged {fix_stats['converged']}/{files_}  "
-            f"errors {fix_stats['errors']}"
-        )
     for package in sorted(per_package):
         counts = ", ".join(f"{c} x{n}" for c, n in sorted(per_package[package].items()))
         print(f"  {package}: {counts}")
@@ -160,7 +197,8 @@ def main() -> int:
         if proc.returncode not in (0, 1) or not same:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
-    return 1 if crashes else 0
+    fixed_well = fix_a_copy(files, root, codes) if args.fix else True
+    return 1 if crashes or not fixed_well else 0
 
 
 if __name__ == "__main__":

@@ -207,6 +207,17 @@ def test_flake8_gives_the_same_findings_as_the_command_line(tree, name):
     assert sorted((line, code) for line, _col, code, _text in found.get(str(tree / name), [])) == VALID[name][1]
 
 
+@pytest.mark.parametrize("name", ["deep_but_parses.py", "five_megabytes.py"])
+def test_the_plugin_as_flake8_calls_it(name):
+    """Where flake8's own plugins cannot run: the plugin class with the tree and
+    lines flake8 would give it."""
+    from flake8_fastapi_cors.plugin import Plugin
+
+    data, expected = VALID[name]
+    found = Plugin(ast.parse(data), name, data.decode().splitlines(keepends=True)).run()
+    assert sorted((line, text.split()[0]) for line, _col, text, _type in found) == expected
+
+
 def test_columns_count_characters_after_a_bom_and_non_ascii_text(tmp_path):
     source = "\ufeffé = 1\n" + APP.replace(
         'app.add_middleware(CORSMiddleware, allow_origins="',
