@@ -6,7 +6,7 @@
 
 The tests are tests/test_fuzz.py (the properties are in tests/fuzzing.py): the
 rules never raise, `--fix --unsafe-fixes` never raises, its output parses and a
-second run changes nothing. In the test suite they run 25 examples each, the
+second run changes nothing. In the test suite they run 50 examples each, the
 same ones every time. A failure prints the smallest example hypothesis found and
 a `@reproduce_failure` line that replays it.
 """

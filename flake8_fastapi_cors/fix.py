@@ -683,7 +683,10 @@ def _only(lines: Sequence[str], start: Tuple[int, int], end: Tuple[int, int], br
 
 def write_atomic(path: str, expected: bytes, data: bytes) -> None:
     """Replace the file at `path` (through symlinks) by `data`, if it still holds
-    `expected`: a temporary file in the same directory, then os.replace."""
+    `expected`: a temporary file in the same directory, then os.replace. The file
+    is compared with `expected` before the temporary file is written and again
+    just before the replace; between that last read and the replace, another
+    program's write would still be lost (no portable lock prevents it)."""
     real = os.path.realpath(path)
     if read_bytes(real, path) != expected:
         raise InputError(f"{path}: changed on disk while it was being fixed; not written")
@@ -705,6 +708,8 @@ def write_atomic(path: str, expected: bytes, data: bytes) -> None:
             os.chown(temporary, mode.st_uid, mode.st_gid)
         except (PermissionError, AttributeError):
             pass  # only the owner or root may change ownership; the mode is what matters
+        if read_bytes(real, path) != expected:  # asked again, as late as can be
+            raise InputError(f"{path}: changed on disk while it was being fixed; not written")
         os.replace(temporary, real)
     except OSError as error:
         if os.path.exists(temporary):

@@ -5,6 +5,7 @@ nothing on a second run. See tests/fuzzing.py for the strategies and
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
@@ -19,6 +20,9 @@ from fuzzing import (
     session_modules,
     _parses,
 )
+
+# hypothesmith's code is valid but odd: `1()` and `x is 1` draw SyntaxWarnings from the compiler
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 
 @FUZZ
