@@ -16,6 +16,16 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from flake8.main.cli import main as flake8_main
 
 FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"
+
+# An application with FAC101 (an unsafe fix) on line 4 and FAC106 (a safe fix) on line 5.
+APP = (
+    "from fastapi import FastAPI\n"
+    "from fastapi.middleware.cors import CORSMiddleware\n"
+    "app = FastAPI()\n"
+    'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
+    'app.add_middleware(CORSMiddleware, allow_origins="https://example.com")\n'
+)
+APP_FINDINGS = [(4, "FAC101"), (5, "FAC106")]
 # A marker comment starts with the code: `# FAC101` or `# FAC103 FAC104:51` (col is 0-based).
 MARKER = re.compile(r"^#\s*(FAC\d{3}(?::\d+)?(?:[\s,]+FAC\d{3}(?::\d+)?)*)\b")
 
@@ -70,7 +80,9 @@ def flake8_in_process(paths: Iterable[str], *args: str) -> Dict[str, List[Found]
             return _parse(handle.read())
 
 
-def flake8_subprocess(paths: Iterable[str], *args: str, cwd: Optional[str] = None) -> Dict[str, List[Found]]:
+def flake8_subprocess(
+    paths: Iterable[str], *args: str, cwd: Optional[str] = None, env: Optional[Dict[str, str]] = None
+) -> Dict[str, List[Found]]:
     argv = [
         sys.executable,
         "-m",
@@ -82,8 +94,8 @@ def flake8_subprocess(paths: Iterable[str], *args: str, cwd: Optional[str] = Non
         *args,
         *map(str, paths),
     ]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
-    assert proc.returncode in (0, 1), proc.stderr
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env)
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
     return _parse(proc.stdout)
 
 

@@ -12,12 +12,12 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 
 from flake8_fastapi_cors.registry import all_rules
-from helpers import example_sources
+from helpers import APP, APP_FINDINGS, example_sources, flake8_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_CODES = [r.code for r in all_rules()]
@@ -97,33 +97,14 @@ def read_while_fixing(work: Path, names, originals, expected, stop: threading.Ev
                 seen_wrong.append(name)
 
 
-def flake8_lines(*args: str, env=None) -> List[str]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flake8",
-            "--isolated",
-            "--select",
-            "FAC",
-            "--extend-select",
-            ",".join(ALL_CODES),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    assert "Traceback" not in proc.stderr
-    return sorted(proc.stdout.splitlines())
+def flake8_findings(paths, *args: str, env=None) -> Dict[str, List[Tuple[int, int, str, str]]]:
+    return flake8_subprocess(paths, "--extend-select", ",".join(ALL_CODES), *args, env=env)
 
 
 def test_flake8_with_two_jobs_finds_what_one_job_finds(tree):
-    one = flake8_lines("-j", "1", str(tree))
-    assert len(one) > 100
-    assert flake8_lines("-j", "2", str(tree)) == one
+    one = flake8_findings([tree], "-j", "1")
+    assert sum(len(found) for found in one.values()) > 100
+    assert flake8_findings([tree], "-j", "2") == one
 
 
 BROKEN_RULE = """
@@ -149,14 +130,6 @@ BROKEN_RULE = """
     RULES["FAC106"] = dataclasses.replace(rule, check=check)
 """
 
-APP = (
-    "from fastapi import FastAPI\n"
-    "from fastapi.middleware.cors import CORSMiddleware\n"
-    "app = FastAPI()\n"
-    'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
-    'app.add_middleware(CORSMiddleware, allow_origins="https://example.com")\n'
-)
-
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_rule_that_raises_costs_only_its_own_findings(tmp_path, jobs):
@@ -168,18 +141,14 @@ def test_a_rule_that_raises_costs_only_its_own_findings(tmp_path, jobs):
     for name in ("broken_app.py", "ok_app.py", "other.py"):
         (files / name).write_text(APP)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(patch), os.environ.get("PYTHONPATH", "")]))
-    lines = flake8_lines("-j", jobs, "--format", "%(path)s:%(row)d:%(code)s %(text)s", str(files), env=env)
-    by_file: Dict[str, List[str]] = {}
-    for line in lines:
-        path, row, rest = line.split(":", 2)
-        by_file.setdefault(os.path.basename(path), []).append(f"{row}:{rest}")
-    healthy = ["4:FAC101", "5:FAC106"]
+    found = flake8_findings([files], "-j", jobs, env=env)
+    by_file = {os.path.basename(path): items for path, items in found.items()}
     for name in ("ok_app.py", "other.py"):
-        assert [item.split(" ")[0] for item in by_file[name]] == healthy
+        assert [(line, code) for line, _col, code, _text in by_file[name]] == APP_FINDINGS
     broken = by_file["broken_app.py"]
-    assert [item.split(" ")[0] for item in broken] == ["1:FAC000", "4:FAC101"]
-    assert broken[0] == (
-        "1:FAC000 flake8-fastapi-cors could not finish checking this file (FAC106): "
+    assert [(line, code) for line, _col, code, _text in broken] == [(1, "FAC000"), (4, "FAC101")]
+    assert broken[0][3] == (
+        "flake8-fastapi-cors could not finish checking this file (FAC106): "
         "internal error KeyError: 'simulated bug'; please report this as a bug"
     )
 

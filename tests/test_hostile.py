@@ -20,20 +20,11 @@ import pytest
 from flake8_fastapi_cors.fix import fix_source
 from flake8_fastapi_cors.registry import Options, all_rules
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
-from helpers import flake8_subprocess
+from helpers import APP, flake8_subprocess
+from helpers import APP_FINDINGS as FOUND
 
 ALL_CODES = [r.code for r in all_rules()]
 EVERYTHING = Options(opt_in=tuple(ALL_CODES))
-
-# FAC101 (an unsafe fix) on line 4, FAC106 (a safe fix) on line 5
-APP = (
-    "from fastapi import FastAPI\n"
-    "from fastapi.middleware.cors import CORSMiddleware\n"
-    "app = FastAPI()\n"
-    'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
-    'app.add_middleware(CORSMiddleware, allow_origins="https://example.com")\n'
-)
-FOUND = [(4, "FAC101"), (5, "FAC106")]
 
 
 def nested(depth: int) -> str:
