@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import AnyStr, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from flake8_fastapi_cors.plugin import char_column
-from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules
+from flake8_fastapi_cors.registry import SAFE, UNSAFE, Finding, Options, all_rules, failure_reason
 from flake8_fastapi_cors.source import (
     InputError,
     check_source,
@@ -109,13 +109,8 @@ def _guarded(apply, path: str, *args):
         return apply(path, *args)
     except InputError:
         raise
-    except RecursionError:
-        raise InputError(f"{path}: cannot fix: the code is nested too deeply; file left unchanged") from None
     except Exception as error:  # noqa: BLE001 - reported with the file, never swallowed
-        raise InputError(
-            f"{path}: cannot fix: internal error {type(error).__name__}: {error}; file left unchanged, "
-            "please report this as a bug"
-        ) from None
+        raise InputError(f"{path}: cannot fix: {failure_reason(error)}; file left unchanged") from None
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def _expressions(module: str) -> List[str]:
     for node in ast.walk(ast.parse(module)):
         if isinstance(node, ast.expr) and not isinstance(node, ast.Starred):
             text = ast.unparse(node)
-            if _parses(f"({text})"):
+            if parses(f"({text})"):
                 found.append(text)
     return found
 
@@ -84,7 +84,7 @@ def _expressions(module: str) -> List[str]:
 random_expressions = random_modules.map(_expressions).filter(bool).flatmap(st.sampled_from)
 
 
-def _parses(source: str) -> bool:
+def parses(source: str) -> bool:
     try:
         ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -401,7 +401,7 @@ def session_modules(draw) -> str:
 def _sources() -> List[Tuple[str, str]]:
     from helpers import example_sources
 
-    return [(source, path) for source, path, _id in example_sources() if _parses(source)]
+    return [(source, path) for source, path, _id in example_sources() if parses(source)]
 
 
 SOURCES = _sources()

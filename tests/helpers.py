@@ -99,6 +99,22 @@ def flake8_subprocess(
     return _parse(proc.stdout)
 
 
+def command_line(*args: str) -> List[str]:
+    """`python -m flake8_fastapi_cors` with every code selected (the default-off
+    ones too), then `args`."""
+    from flake8_fastapi_cors.registry import all_rules
+
+    return [sys.executable, "-m", "flake8_fastapi_cors", "--select", ",".join(r.code for r in all_rules()), *args]
+
+
+def run_command_line(
+    *args: str, cwd, env: Optional[Dict[str, str]] = None, wrapper: Iterable[str] = ()
+) -> subprocess.CompletedProcess:
+    """Run `command_line(*args)` (behind `wrapper`, e.g. setpriv) in `cwd`."""
+    command = [*wrapper, *command_line(*args)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
 def lint_source(source: str, *args: str, filename: str = "app.py") -> List[Found]:
     """Write `source` to a temporary file and run flake8 on it in process."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,6 @@ import ast
 import os
 import shutil
 import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from flake8_fastapi_cors.registry import all_rules
-from helpers import APP, APP_FINDINGS, example_sources, flake8_subprocess
+from helpers import APP, APP_FINDINGS, command_line, example_sources, flake8_subprocess, run_command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_CODES = [r.code for r in all_rules()]
@@ -25,16 +24,7 @@ FIXABLE = [(source, name) for source, _path, name in example_sources() if "examp
 
 
 def fix_command(*paths: str) -> List[str]:
-    return [
-        sys.executable,
-        "-m",
-        "flake8_fastapi_cors",
-        "--select",
-        ",".join(ALL_CODES),
-        "--fix",
-        "--unsafe-fixes",
-        *paths,
-    ]
+    return command_line("--fix", "--unsafe-fixes", *paths)
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +150,7 @@ def test_the_command_line_reports_the_same_way(tmp_path):
     (tmp_path / "broken_app.py").write_text(APP)
     (tmp_path / "ok_app.py").write_text(APP)
     env = dict(os.environ, PYTHONPATH=str(patch))
-    proc = subprocess.run(
-        [sys.executable, "-m", "flake8_fastapi_cors", "--fix", "broken_app.py", "ok_app.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    proc = run_command_line("--fix", "broken_app.py", "ok_app.py", cwd=tmp_path, env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "broken_app.py:1:1: FAC000 flake8-fastapi-cors could not finish checking this file (FAC106)" in proc.stdout
     ast.parse((tmp_path / "broken_app.py").read_text())

@@ -18,7 +18,7 @@ from fuzzing import (
     random_expressions,
     random_modules,
     session_modules,
-    _parses,
+    parses,
 )
 
 # hypothesmith's code is valid but odd: `1()` and `x is 1` draw SyntaxWarnings from the compiler
@@ -35,14 +35,14 @@ def test_random_modules(source):
 @given(cors_modules())
 @example("from fastapi.middleware.cors import CORSMiddleware\nA = B\nB = A\napp.add_middleware(A)\n")
 def test_cors_modules(source):
-    assume(_parses(source))
+    assume(parses(source))
     check_robustness(source)
 
 
 @FUZZ
 @given(session_modules())
 def test_session_modules(source):
-    assume(_parses(source))
+    assume(parses(source))
     check_robustness(source)
 
 
@@ -57,6 +57,6 @@ def test_mutated_examples_and_fixtures(case):
 @given(st.one_of(cors_modules(), session_modules()), random_expressions, st.randoms(use_true_random=False))
 def test_any_expression_in_any_slot(module, expression, rng):
     """An arbitrary expression as the value of any keyword or assignment."""
-    source = inserted(module, expression, rng) if _parses(module) and _parses(f"({expression})") else module
-    assume(_parses(source))
+    source = inserted(module, expression, rng) if parses(module) and parses(f"({expression})") else module
+    assume(parses(source))
     check_robustness(source)

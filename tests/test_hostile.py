@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -20,7 +19,7 @@ import pytest
 from flake8_fastapi_cors.fix import fix_source
 from flake8_fastapi_cors.registry import Options, all_rules
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
-from helpers import APP, flake8_subprocess
+from helpers import APP, flake8_subprocess, run_command_line
 from helpers import APP_FINDINGS as FOUND
 
 ALL_CODES = [r.code for r in all_rules()]
@@ -91,12 +90,12 @@ def valid_cases() -> Dict[str, Tuple[bytes, List[Tuple[int, str]]]]:
 VALID = valid_cases()
 
 
+# root reads any file; without these capabilities file modes apply to it too
+NOT_ROOT = ("setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search")
+
+
 def cli(*args: str, cwd: Path, drop_root: bool = False) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "flake8_fastapi_cors", "--select", ",".join(ALL_CODES), *args]
-    if drop_root:
-        # root reads any file; without these capabilities file modes apply to it too
-        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", *command]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    return run_command_line(*args, cwd=cwd, wrapper=NOT_ROOT if drop_root else ())
 
 
 def errors_by_file(stderr: str) -> Dict[str, str]:
