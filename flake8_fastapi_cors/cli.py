@@ -18,36 +18,14 @@ from flake8_fastapi_cors.config import (
     CONFIG_TABLE,
     SETTINGS,
     ConfigError,
+    Settings,
     check_value,
-    find_pyproject,
-    ignored_here,
+    load_values,
     matches,
-    load_flake8_config,
-    load_pyproject,
-    options_from,
 )
-from flake8_fastapi_cors.registry import UNSAFE, Finding, Options, all_rules, opt_in_codes
+from flake8_fastapi_cors.registry import UNSAFE, Finding, all_rules
 from flake8_fastapi_cors.report import FORMATS, REPORTERS, Located
 from flake8_fastapi_cors.source import InputError, check_source, decode, read_source
-
-DEFAULT_EXCLUDES = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    ".eggs",
-    "__pycache__",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "node_modules",
-    "build",
-    "dist",
-    "*.egg-info",
-)
 
 
 def iter_python_files(paths: Iterable[str], excludes: Sequence[str]) -> Iterator[str]:
@@ -61,21 +39,6 @@ def iter_python_files(paths: Iterable[str], excludes: Sequence[str]) -> Iterator
                 full = os.path.join(root, name)
                 if name.endswith(".py") and not matches(full, excludes):
                     yield full
-
-
-def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore: List[str]) -> List[str]:
-    """Codes to run: flake8's prefix semantics; default-off codes only when named."""
-    named = opt_in_codes([*(select or ()), *extend_select])
-    codes = []
-    for rule in all_rules():
-        chosen = (any(rule.code.startswith(s) for s in select) if select is not None else rule.default_enabled) or any(
-            rule.code.startswith(s) for s in extend_select
-        )
-        if not rule.default_enabled and rule.code not in named:
-            chosen = False
-        if chosen and not any(rule.code.startswith(i) for i in ignore):
-            codes.append(rule.code)
-    return codes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,8 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def load_settings(args: argparse.Namespace) -> Dict[str, object]:
     """Option values by name: the command line over pyproject.toml over the
     flake8 config file (which only holds the plugin's own options)."""
-    values = load_flake8_config()
-    values.update(load_pyproject(args.config or find_pyproject(os.getcwd())))
+    values = load_values(os.getcwd(), args.config)
     for setting in SETTINGS:
         given = getattr(args, setting.name.replace("-", "_"))
         if given is not None:
@@ -131,12 +93,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as error:
         print(f"flake8-fastapi-cors: error: {error}", file=sys.stderr)
         return 2
-    ignore = [*values.get("ignore", ()), *values.get("extend-ignore", ())]
-    codes = selected_codes(values.get("select"), values.get("extend-select", []), ignore)
-    options = options_from(values, codes)
-    run = Run(args, options, codes, bool(values.get("unsafe-fixes", False)), values.get("per-file-ignores", []))
-    excludes = (*DEFAULT_EXCLUDES, *values.get("exclude", ()))
-    for path in iter_python_files(args.paths, excludes):
+    settings = Settings.from_values(values)
+    run = Run(args, settings)
+    for path in iter_python_files(args.paths, settings.excludes):
         run.file(path)
     return run.finish()
 
@@ -165,9 +124,9 @@ def show_rule(argv: Sequence[str]) -> int:
 class Run:
     """One invocation over many files: findings out, fixes written, counts kept."""
 
-    def __init__(self, args, options: Options, codes: List[str], unsafe: bool, per_file_ignores=()) -> None:
-        self.args, self.options, self.codes, self.unsafe = args, options, codes, unsafe
-        self.per_file_ignores = per_file_ignores
+    def __init__(self, args, settings: Settings) -> None:
+        self.args, self.settings = args, settings
+        self.options, self.unsafe = settings.options, settings.unsafe
         self.fixing = args.fix or args.diff
         self.failed = False
         self.fixed = 0
@@ -175,14 +134,10 @@ class Run:
         to_stderr = args.diff or (args.fix and "-" in args.paths)  # stdout holds the diff or the fixed code
         self.reporter = REPORTERS[args.format](sys.stderr if to_stderr else sys.stdout)
 
-    def codes_for(self, shown: str) -> List[str]:
-        ignored = ignored_here(shown, self.per_file_ignores) if self.per_file_ignores else ()
-        return [c for c in self.codes if not any(c.startswith(i) for i in ignored)]
-
     def file(self, path: str) -> None:
         shown = self.args.stdin_display_name if path == "-" else path
         to_stdout = path == "-" and self.args.fix and not self.args.diff
-        codes = self.codes_for(shown)
+        codes = self.settings.codes_for(shown)
         data = b""
         try:
             data, text = read_source(path, shown)

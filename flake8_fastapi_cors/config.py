@@ -9,14 +9,15 @@ Both check values here, so a bad value gets the same one-line error everywhere.
 
 from __future__ import annotations
 
+import configparser
 import logging
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from flake8_fastapi_cors.registry import Options
+from flake8_fastapi_cors.registry import Options, all_rules, opt_in_codes
 
 CONFIG_TABLE = "flake8-fastapi-cors"
 LOG = logging.getLogger(__name__)
@@ -120,8 +121,6 @@ def _string_list(setting: Setting, value, where: str) -> List[str]:
 
 
 def _check_codes(name: str, codes: Sequence[str], where: str) -> None:
-    from flake8_fastapi_cors.registry import all_rules
-
     known = [r.code for r in all_rules()]
     for code in codes:
         if not any(k.startswith(code) for k in known):
@@ -189,28 +188,34 @@ def load_pyproject(path: Optional[str]) -> Dict[str, object]:
     return config
 
 
-def flake8_config(config: Optional[str] = None, extra: Sequence[str] = (), isolated: bool = False):
-    """The flake8 config flake8 would use here (setup.cfg, tox.ini or .flake8):
-    (configparser, the file's name for messages)."""
+def flake8_config(config: Optional[str] = None, extra: Sequence[str] = (), isolated: bool = False, start: str = "."):
+    """The flake8 config flake8 would use when run in `start` (setup.cfg, tox.ini
+    or .flake8): (configparser, the file's name for messages)."""
     from flake8.options import config as flake8_config_files
 
     if isolated:
         return flake8_config_files.load_config(None, [], isolated=True)[0], "flake8 configuration"
+    if config is None:
+        finder = getattr(flake8_config_files, "_find_config_file", None)
+        config = finder(os.path.abspath(start)) if finder else None
+        if config is None and finder and not extra:  # (flake8 itself would look in the current directory)
+            return configparser.RawConfigParser(), "flake8 configuration"
     try:
         cfg, _ = flake8_config_files.load_config(config, list(extra))
     except Exception as error:  # flake8's ExecutionError: a named config file that does not exist
         raise ConfigError(str(error)) from None
-    if config is None:
-        finder = getattr(flake8_config_files, "_find_config_file", None)
-        config = finder(os.path.abspath(".")) if finder else None
     return cfg, config or "flake8 configuration"
 
 
-def load_flake8_config() -> Dict[str, object]:
-    """The plugin's own options from the flake8 config file, so that `--fix`
-    writes what flake8's messages say."""
-    cfg, where = flake8_config()
-    return plugin_config_values(cfg, where)
+def load_values(start: str = ".", pyproject: Optional[str] = None) -> Dict[str, object]:
+    """Option values by name for files checked from `start`: `[tool.flake8-fastapi-cors]`
+    of the nearest pyproject.toml (or of `pyproject`) over the plugin's own
+    options in the flake8 config file, so that `--fix` and the language server
+    do what flake8's messages say."""
+    cfg, where = flake8_config(start=start)
+    values = plugin_config_values(cfg, where)
+    values.update(load_pyproject(pyproject or find_pyproject(start)))
+    return values
 
 
 def plugin_config_values(cfg, where: str) -> Dict[str, object]:
@@ -256,23 +261,103 @@ def _class_names(names) -> Tuple[str, ...]:
     return tuple(name.rsplit(".", 1)[-1] for name in names or ())
 
 
-def matches(path: str, patterns: Sequence[str]) -> bool:
+def matches(path: str, patterns: Sequence[str], root: str = os.curdir) -> bool:
     """flake8's file matching (for `exclude` and `per-file-ignores`): a pattern
-    without `/` matches the file name, one with `/` the path from the current
-    directory."""
+    without `/` matches the file name, one with `/` the path from `root`
+    (the current directory for the command line)."""
     from flake8.utils import matches_filename, normalize_path
 
-    return matches_filename(path, [normalize_path(p) for p in patterns], "%(path)s", LOG)
+    return matches_filename(path, [normalize_path(p, root) for p in patterns], "%(path)s", LOG)
 
 
-def ignored_here(path: str, per_file: Sequence[Tuple[str, List[str]]]) -> List[str]:
+def ignored_here(path: str, per_file: Sequence[Tuple[str, List[str]]], root: str = os.curdir) -> List[str]:
     """Codes `per-file-ignores` drops for `path`: those of the longest matching
     pattern, as in flake8."""
     from flake8.utils import normalize_path
 
     best: Optional[Tuple[str, List[str]]] = None
     for pattern, codes in per_file:
-        normalised = normalize_path(pattern)
-        if matches(path, [pattern]) and (best is None or len(normalised) > len(best[0])):
+        normalised = normalize_path(pattern, root)
+        if matches(path, [pattern], root) and (best is None or len(normalised) > len(best[0])):
             best = (normalised, codes)
     return best[1] if best else []
+
+
+# -- what a configuration selects -------------------------------------------------
+
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "build",
+    "dist",
+    "*.egg-info",
+)
+
+
+def selected_codes(select: Optional[List[str]], extend_select: List[str], ignore: List[str]) -> List[str]:
+    """Codes to run: flake8's prefix semantics; default-off codes only when named."""
+    named = opt_in_codes([*(select or ()), *extend_select])
+    codes = []
+    for rule in all_rules():
+        chosen = (any(rule.code.startswith(s) for s in select) if select is not None else rule.default_enabled) or any(
+            rule.code.startswith(s) for s in extend_select
+        )
+        if not rule.default_enabled and rule.code not in named:
+            chosen = False
+        if chosen and not any(rule.code.startswith(i) for i in ignore):
+            codes.append(rule.code)
+    return codes
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a configuration asks of a run: the codes, the checker's options,
+    whether unsafe fixes apply, and which files are skipped. Patterns with a
+    `/` start from `root`."""
+
+    codes: List[str]
+    options: Options
+    unsafe: bool = False
+    per_file_ignores: List[Tuple[str, List[str]]] = field(default_factory=list)
+    excludes: Tuple[str, ...] = DEFAULT_EXCLUDES
+    root: str = os.curdir
+
+    @classmethod
+    def from_values(cls, values: Dict[str, object], root: str = os.curdir) -> "Settings":
+        ignore = [*values.get("ignore", ()), *values.get("extend-ignore", ())]
+        codes = selected_codes(values.get("select"), values.get("extend-select", []), ignore)
+        return cls(
+            codes,
+            options_from(values, codes),
+            bool(values.get("unsafe-fixes", False)),
+            list(values.get("per-file-ignores", ())),
+            (*DEFAULT_EXCLUDES, *values.get("exclude", ())),
+            root,
+        )
+
+    def codes_for(self, path: str) -> List[str]:
+        """The selected codes less those `per-file-ignores` drops for `path`."""
+        ignored = ignored_here(path, self.per_file_ignores, self.root) if self.per_file_ignores else ()
+        return [c for c in self.codes if not any(c.startswith(i) for i in ignored)]
+
+    def excluded(self, path: str) -> bool:
+        """Is `path`, or a folder it is in below `root`, excluded? (The command
+        line prunes folders as it walks them; this is the same test for one file.)"""
+        root, path = os.path.abspath(self.root), os.path.abspath(path)
+        candidates = [path]
+        folder = os.path.dirname(path)
+        while folder.startswith(root + os.sep):
+            candidates.append(folder)
+            folder = os.path.dirname(folder)
+        return any(matches(candidate, self.excludes, root) for candidate in candidates)

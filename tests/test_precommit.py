@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_fastapi_cors.cli import DEFAULT_EXCLUDES
+from flake8_fastapi_cors.config import DEFAULT_EXCLUDES
 
 ROOT = Path(__file__).parents[1]
 HOOK_IDS = ("flake8-fastapi-cors", "flake8-fastapi-cors-fix")

@@ -363,6 +363,16 @@ def trim_sibling_cache() -> None:
     _evict()
 
 
+def forget_files() -> None:
+    """Drop everything read from other files (sibling models, where modules are,
+    which files hold which words): for a long-running process, after files
+    changed on disk."""
+    _SIBLINGS.clear()
+    _SIBLING_SIZES.clear()
+    _SIBLING_PATHS.clear()
+    _MENTIONS.clear()
+
+
 def _evict(keep: Optional[str] = None) -> None:
     """Drop the least recently used siblings beyond the budget (a model still
     in use stays alive through its users; it is only no longer cached)."""
