@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             f"Options can also be set in [tool.{CONFIG_TABLE}] of pyproject.toml with the same names; the "
             "fastapi-cors-* options are also read from the flake8 config file. "
-            "'flake8-fastapi-cors rule FAC101' shows a rule's documentation."
+            "'flake8-fastapi-cors rule FAC101' shows a rule's documentation; "
+            "'flake8-fastapi-cors lsp' starts the language server."
         ),
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories ('-' reads standard input)")
@@ -81,6 +82,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rule"]:
         return show_rule(argv[1:])
+    if argv[:1] == ["lsp"]:
+        return language_server(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         values = load_settings(args)
@@ -119,6 +122,20 @@ def show_rule(argv: Sequence[str]) -> int:
         else:
             print(rule_markdown(rule), end="")
     return status
+
+
+def language_server(argv: Sequence[str]) -> int:
+    """`flake8-fastapi-cors lsp`: the language server, when pygls is installed."""
+    try:
+        from flake8_fastapi_cors.server import main as serve
+    except ImportError as error:
+        print(
+            f"flake8-fastapi-cors: error: the language server needs pygls ({error}); "
+            "install it with: pip install 'flake8-fastapi-cors[lsp]'",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(argv)
 
 
 class Run:

@@ -231,7 +231,7 @@ class _Part(NamedTuple):
 def _parts(tree: ast.Module, todo: List[Finding], head: bool) -> List[_Part]:
     """The parts of the module that `todo`'s fixes touch, and with `head` its
     leading imports."""
-    statements = [(_first_line(s), s.end_lineno or s.lineno) for s in tree.body]
+    statements = [(first_line(s), s.end_lineno or s.lineno) for s in tree.body]
     wanted = [(*_extent(f), [f], False) for f in todo]
     if head:
         wanted.append((1, statements[_head_end(tree)][1], [], True))
@@ -256,7 +256,8 @@ def _parts(tree: ast.Module, todo: List[Finding], head: bool) -> List[_Part]:
     return [_Part(*m) for m in merged]
 
 
-def _first_line(statement: ast.stmt) -> int:
+def first_line(statement: ast.stmt) -> int:
+    """Where a statement's text starts: its first decorator, if any."""
     decorators = getattr(statement, "decorator_list", ())
     return min([statement.lineno, *(d.lineno for d in decorators)])
 
@@ -292,7 +293,7 @@ def _indent(tree: ast.Module, lines: List[str]) -> str:
     for statement in tree.body:
         body = getattr(statement, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-            line = lines[_first_line(body[0]) - 1]
+            line = lines[first_line(body[0]) - 1]
             width = len(line) - len(line.lstrip(" \t"))
             if width and width == body[0].col_offset:  # the block's first statement starts its line
                 return line[:width]
@@ -379,7 +380,7 @@ def _stand_in(tree: ast.Module, part: _Part, own: List[str]) -> Optional[List[st
     line, or it shares a line with the statement before it."""
     index = _head_end(tree)
     statement = tree.body[index]
-    first = _first_line(statement)
+    first = first_line(statement)
     if statement.end_lineno != part.last or first == part.last or first <= part.first:
         return None
     if index and (tree.body[index - 1].end_lineno or 0) >= first:

@@ -61,6 +61,17 @@ def decode(data: bytes, shown: str) -> str:
         raise InputError(f"{shown}: cannot decode: {error}") from None
 
 
+def encode(text: str, shown: str) -> bytes:
+    """The bytes a file holding `text` has (as an editor would save it): in the
+    encoding its declaration names, else UTF-8."""
+    try:
+        data = text.encode("utf-8")
+        encoding = encoding_of(data)
+        return data if encoding in ("utf-8", "utf-8-sig") else text.encode(encoding)
+    except (SyntaxError, LookupError, UnicodeEncodeError) as error:
+        raise InputError(f"{shown}: cannot encode: {error}") from None
+
+
 def read_source(path: str, shown: Optional[str] = None) -> Tuple[bytes, str]:
     """Bytes and decoded text of a file (or `-` for standard input); errors name
     the file as `shown`."""
