@@ -316,11 +316,9 @@ class LintServer(LanguageServer):
         if checked is None:
             return []
         only = params.context.only
-        first, last = params.range.start.line + 1, params.range.end.line + 1
-        near = [f for f in checked.findings if f.code in RULES and f.line <= last and (f.end or (f.line,))[0] >= first]
         actions = []
         if _wanted(only, types.CodeActionKind.QuickFix):
-            for finding in near:
+            for finding in self.findings_at(checked, params.range, params.context.diagnostics):
                 actions.extend(await self.finding_actions(uri, checked, finding))
         if _wanted(only, FIX_ALL) and any(f.fix_safety == SAFE for f in checked.findings):
             action = types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL, data={"uri": uri, "version": checked.version})
@@ -329,6 +327,21 @@ class LintServer(LanguageServer):
             if action.edit is not None or self.resolves_edits():
                 actions.append(action)
         return actions
+
+    def findings_at(self, checked: Checked, where: types.Range, diagnostics) -> List[Finding]:
+        """The findings whose range touches `where`, and those of the request's
+        diagnostics (an editor may send every diagnostic of the cursor's line)."""
+        sent = {(d.code, d.range.start.line, d.range.start.character) for d in diagnostics or ()}
+        low, high = (where.start.line, where.start.character), (where.end.line, where.end.character)
+        found = []
+        for finding in checked.findings:
+            if finding.code not in RULES:
+                continue
+            span = self.diagnostic(checked, finding).range
+            start, end = (span.start.line, span.start.character), (span.end.line, span.end.character)
+            if (start <= high and low <= end) or (finding.code, *start) in sent:
+                found.append(finding)
+        return found
 
     async def finding_actions(self, uri: str, checked: Checked, finding: Finding) -> List[types.CodeAction]:
         diagnostic = self.diagnostic(checked, finding)

@@ -235,14 +235,16 @@ def text_edits(client: LanguageClient, action, uri: str, version: int) -> List:
     return list(change.edits)
 
 
-async def code_actions(client: LanguageClient, uri: str, first: int, last: int, only=None) -> List:
-    """Code actions for 0-based lines first..last, resolved where the client
-    resolves them lazily."""
+async def code_actions(client: LanguageClient, uri: str, where, only=None, diagnostics=()) -> List:
+    """Code actions for a range (or the start of a 0-based line), resolved where
+    the client resolves them lazily."""
+    if isinstance(where, int):
+        where = types.Range(start=types.Position(line=where, character=0), end=types.Position(line=where, character=0))
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=first, character=0), end=types.Position(line=last, character=0)),
-            context=types.CodeActionContext(diagnostics=[], only=only),
+            range=where,
+            context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
         )
     )
     resolved = []
@@ -380,7 +382,7 @@ async def test_a_syntax_error_keeps_the_last_good_diagnostics(vscode: LanguageCl
     assert versions_published(vscode, uri) == [1]
     assert list(vscode.diagnostics[uri]) == good
     assert any("cannot parse" in m.message and "app.py" in m.message for m in vscode.log_messages)
-    assert await code_actions(vscode, uri, 0, 10) == []  # no fixes for text that does not parse
+    assert await code_actions(vscode, uri, 4) == []  # no fixes for text that does not parse
     change_document(vscode, uri, 3, CLEAN)
     assert await diagnostics_for(vscode, uri, 3) == []
 
@@ -391,7 +393,9 @@ async def test_saving_reads_other_modules_again(vscode: LanguageClient, workspac
     (workspace / "__init__.py").write_text("")
     database = workspace / "database.py"
     database.write_text("SessionLocal = dict\n")
-    dependency = "from .database import SessionLocal\n\n\ndef get_db():\n    db = SessionLocal()\n    yield db\n    db.close()\n"
+    dependency = (
+        "from .database import SessionLocal\n\n\ndef get_db():\n    db = SessionLocal()\n    yield db\n    db.close()\n"
+    )
     uri = open_document(vscode, workspace / "deps.py", dependency)
     assert await diagnostics_for(vscode, uri, 1) == []
 
@@ -456,7 +460,9 @@ async def test_a_configuration_error_is_shown_once(vscode: LanguageClient, works
 async def test_closing_a_document_clears_its_diagnostics(vscode: LanguageClient, workspace: Path):
     uri = open_document(vscode, workspace / "app.py", APP)
     assert await diagnostics_for(vscode, uri, 1)
-    vscode.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    vscode.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     assert await diagnostics_for(vscode, uri, None) == []
 
 
@@ -470,3 +476,220 @@ async def test_other_languages_are_left_alone(vscode: LanguageClient, workspace:
     )
     await asyncio.sleep(QUIET)
     assert versions_published(vscode, path.as_uri()) == []
+
+
+# -- code actions --------------------------------------------------------------------
+
+MANY = """\
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("sqlite://")
+SessionLocal = sessionmaker(bind=engine)
+
+app = FastAPI()
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_credentials=True,
+    allow_methods=["get", "post"],
+    allow_headers="X-Token",
+)
+
+
+def get_db():
+    db = SessionLocal()
+    yield db
+    db.close()
+
+
+@app.get("/items")
+def items(db=Depends(get_db)):
+    return []
+"""
+FIXABLE = [rule for rule in all_rules() if rule.fix]
+
+
+def fix_title(code: str) -> str:
+    rule = next(r for r in FIXABLE if r.code == code)
+    return f"Fix {code}" + (" (unsafe)" if rule.fix == "unsafe" else "")
+
+
+async def actions_for(client: LanguageClient, uri: str, diagnostic) -> List:
+    """What the editor offers with the cursor at the start of the diagnostic."""
+    cursor = types.Range(start=diagnostic.range.start, end=diagnostic.range.start)
+    return await code_actions(client, uri, cursor, diagnostics=[diagnostic])
+
+
+async def test_each_fix_is_the_command_lines_edit(client: LanguageClient, workspace: Path):
+    """The quick fix of each finding carries exactly the edits the command line
+    gives for that finding's fix (`--format json`), in the client's units; safe
+    fixes are preferred, unsafe ones say so."""
+    uri = open_document(client, workspace / "app.py", MANY)
+    diagnostics = await diagnostics_for(client, uri, 1)
+    findings = reference_findings(workspace, "app.py")
+    assert sorted(d.code for d in diagnostics) == sorted(f["code"] for f in findings)
+
+    for finding in findings:
+        [diagnostic] = [
+            d
+            for d in diagnostics
+            if (d.code, d.range.start) == (finding["code"], d.range.start)
+            and position(MANY, finding["line"], finding["column"], client.encoding)
+            == (d.range.start.line, d.range.start.character)
+        ]
+        action = titled(await actions_for(client, uri, diagnostic), fix_title(finding["code"]))
+        assert action.kind == types.CodeActionKind.QuickFix
+        assert action.is_preferred == (finding["fix"]["safety"] == "safe")
+        assert [d.code for d in action.diagnostics] == [finding["code"]]
+        got = [
+            (position_of(e.range.start), position_of(e.range.end), e.new_text)
+            for e in text_edits(client, action, uri, 1)
+        ]
+        expected = [
+            (
+                position(MANY, e["line"], e["column"], client.encoding),
+                position(MANY, e["end_line"], e["end_column"], client.encoding),
+                e["content"],
+            )
+            for e in finding["fix"]["edits"]
+        ]
+        assert got == expected, finding["code"]
+
+
+def position_of(where) -> Tuple[int, int]:
+    return where.line, where.character
+
+
+async def fix_one_by_one(client: LanguageClient, uri: str, text: str, code: str) -> Tuple[str, List[str]]:
+    """Apply the quick fix of `code` to the first such finding, again and again,
+    as a user clicking through them would: the text at the end, and the titles
+    of the fixes applied."""
+    applied = []
+    version = 1
+    for _ in range(10):
+        diagnostics = [d for d in await diagnostics_for(client, uri, version) if d.code == code]
+        action = None
+        for diagnostic in diagnostics:
+            titles = {a.title: a for a in await actions_for(client, uri, diagnostic)}
+            action = titles.get(fix_title(code))
+            if action is not None:
+                break
+        if action is None:
+            return text, applied
+        text = apply(text, text_edits(client, action, uri, version), client.encoding)
+        applied.append(action.title)
+        version += 1
+        change_document(client, uri, version, text)
+    raise AssertionError(f"{code}: the fixes did not converge")
+
+
+async def test_quick_fixes_write_the_rule_records_text(client: LanguageClient, workspace: Path):
+    """Every fixable rule's flagged examples: clicking its quick fixes gives the
+    text its record expects (the same as `--fix` of that code), and a shape the
+    record says has no fix gets no fix action."""
+    cases = []
+    for rule in FIXABLE:
+        for index, (source, expected) in enumerate(zip(rule.flagged, rule.fixed)):
+            uri = open_document(client, workspace / f"{rule.code}_flagged_{index}.py", source)
+            cases.append((rule, index, uri, source, expected))
+
+    results = await asyncio.gather(*(fix_one_by_one(client, uri, source, r.code) for r, _, uri, source, _ in cases))
+
+    for (rule, index, _, source, expected), (text, applied) in zip(cases, results):
+        assert text == (source if expected is None else expected), f"{rule.code} example {index}"
+        assert bool(applied) == (expected is not None), f"{rule.code} example {index}"
+    assert len(cases) >= 6 * len(FIXABLE)
+
+
+@pytest.mark.parametrize("only", [None, ["source.fixAll"], ["source"]])
+async def test_fix_all_writes_what_fix_writes(client: LanguageClient, workspace: Path, only):
+    """ "Fix all safe FAC findings" (the kind editors run on save) gives the text
+    `--fix` writes; the unsafe finding stays."""
+    uri = open_document(client, workspace / "app.py", MANY)
+    await diagnostics_for(client, uri, 1)
+
+    actions = await code_actions(client, uri, 0, only=only)
+
+    action = titled(actions, "Fix all safe FAC findings")
+    assert action.kind == "source.fixAll.flake8-fastapi-cors"
+    if only is not None:
+        assert [a.title for a in actions] == ["Fix all safe FAC findings"]
+    fixed = apply(MANY, text_edits(client, action, uri, 1), client.encoding)
+    (workspace / "by_the_command_line.py").write_text(MANY)
+    assert command_line(workspace, "--fix", "by_the_command_line.py").returncode == 1
+    assert fixed == (workspace / "by_the_command_line.py").read_text() != MANY
+    change_document(client, uri, 2, fixed)
+    assert [d.code for d in await diagnostics_for(client, uri, 2)] == ["FAC101"]
+
+
+async def test_no_fix_all_without_a_safe_fix(vscode: LanguageClient, workspace: Path):
+    only_unsafe = MANY.replace('["get", "post"]', '["GET", "POST"]').replace('"X-Token"', '["X-Token"]')
+    only_unsafe = only_unsafe.replace(
+        "    yield db\n    db.close()\n", "    try:\n        yield db\n    finally:\n        db.close()\n"
+    )
+    uri = open_document(vscode, workspace / "app.py", only_unsafe)
+    [wildcard] = await diagnostics_for(vscode, uri, 1)
+    assert wildcard.code == "FAC101"
+    assert await code_actions(vscode, uri, 0, only=["source.fixAll"]) == []
+    assert [a.title for a in await actions_for(vscode, uri, wildcard)] == [
+        "Fix FAC101 (unsafe)",
+        "Ignore FAC101 on this line",
+    ]
+
+
+async def test_ignore_action_adds_a_noqa_comment_that_silences_the_finding(client: LanguageClient, workspace: Path):
+    """On the line with non-ASCII text: a `# noqa: FAC104` comment, then FAC103
+    added to the same comment; each silences its finding in the server, the
+    command line and flake8."""
+    uri = open_document(client, workspace / "app.py", APP)
+    diagnostics = await diagnostics_for(client, uri, 1)
+    line = APP.splitlines()[4]
+
+    [unmatchable] = [d for d in diagnostics if d.code == "FAC104"]
+    action = titled(await actions_for(client, uri, unmatchable), "Ignore FAC104 on this line")
+    assert action.kind == types.CodeActionKind.QuickFix
+    text = apply(APP, text_edits(client, action, uri, 1), client.encoding)
+    assert text.splitlines()[4] == line + "  # noqa: FAC104"
+    change_document(client, uri, 2, text)
+    diagnostics = await diagnostics_for(client, uri, 2)
+    assert sorted(d.code for d in diagnostics) == ["FAC101", "FAC103"]
+
+    [hardcoded] = [d for d in diagnostics if d.code == "FAC103"]
+    action = titled(await actions_for(client, uri, hardcoded), "Ignore FAC103 on this line")
+    text = apply(text, text_edits(client, action, uri, 2), client.encoding)
+    assert text.splitlines()[4] == line + "  # noqa: FAC104, FAC103"
+    change_document(client, uri, 3, text)
+    assert [d.code for d in await diagnostics_for(client, uri, 3)] == ["FAC101"]
+
+    (workspace / "app.py").write_text(text, encoding="utf-8")
+    assert [f["code"] for f in reference_findings(workspace, "app.py")] == ["FAC101"]
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "FAC", "app.py"], cwd=workspace, capture_output=True, text=True
+    )
+    assert [line.split()[1] for line in flake8.stdout.splitlines()] == ["FAC101"], flake8.stdout + flake8.stderr
+
+
+NO_ROOM_FOR_A_COMMENT = '''\
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+app = FastAPI()
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, expose_headers=["""X-Total-
+Count"""])
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, \\
+    allow_methods=["GET"])
+'''
+
+
+async def test_no_ignore_action_where_a_comment_cannot_go(vscode: LanguageClient, workspace: Path):
+    """A line that ends inside a string, or continues with a backslash: the fix
+    is offered, the comment is not (it would change the code or break it)."""
+    uri = open_document(vscode, workspace / "app.py", NO_ROOM_FOR_A_COMMENT)
+    diagnostics = await diagnostics_for(vscode, uri, 1)
+    assert [(d.code, d.range.start.line) for d in diagnostics] == [("FAC101", 4), ("FAC101", 6)]
+    for diagnostic in diagnostics:
+        titles = [a.title for a in await actions_for(vscode, uri, diagnostic)]
+        assert titles == ["Fix FAC101 (unsafe)"]
