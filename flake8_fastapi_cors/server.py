@@ -93,6 +93,8 @@ def settings_for(folder: str, workspace_folders: Sequence[str]) -> Settings:
     """The configuration that applies to files in `folder`, as the command line
     run there reads it. Patterns start from the pyproject.toml's folder, else
     from the workspace folder holding `folder`."""
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:  # a file not saved yet, or deleted
+        folder = os.path.dirname(folder)
     pyproject = find_pyproject(folder)
     values = load_values(folder, pyproject)
     if pyproject is not None:

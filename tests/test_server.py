@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -693,3 +691,74 @@ async def test_no_ignore_action_where_a_comment_cannot_go(vscode: LanguageClient
     for diagnostic in diagnostics:
         titles = [a.title for a in await actions_for(vscode, uri, diagnostic)]
         assert titles == ["Fix FAC101 (unsafe)"]
+
+
+async def test_cursor_on_the_line_with_the_lines_diagnostics(vscode: LanguageClient, workspace: Path):
+    """An editor may ask for the cursor's position with every diagnostic of its
+    line (Neovim does): the actions of those diagnostics; with none named and
+    the cursor off the finding, none."""
+    uri = open_document(vscode, workspace / "app.py", APP)
+    diagnostics = await diagnostics_for(vscode, uri, 1)
+    on_line_4 = [d for d in diagnostics if d.range.start.line == 4]
+    assert sorted(d.code for d in on_line_4) == ["FAC103", "FAC104"]
+
+    assert await code_actions(vscode, uri, 4, only=["quickfix"]) == []
+    titles = [a.title for a in await code_actions(vscode, uri, 4, only=["quickfix"], diagnostics=on_line_4)]
+
+    assert sorted(titles) == ["Fix FAC103", "Fix FAC104", "Ignore FAC103 on this line", "Ignore FAC104 on this line"]
+
+
+def big_module(functions: int) -> str:
+    """APP and then many small functions: a module the rules take seconds over."""
+    return APP + "".join(
+        f"\n\ndef handler_{i}(request, value={i}):\n    total = value + len(request.headers)\n"
+        f"    return {{'total': total, 'name': 'handler_{i}'}}\n"
+        for i in range(functions)
+    )
+
+
+async def test_the_server_answers_while_a_large_module_is_checked(vscode: LanguageClient, workspace: Path):
+    """Checks run off the main loop: a code action asked for right after a
+    40,000-line module is opened is answered before that module's check ends."""
+    uri = open_document(vscode, workspace / "app.py", APP)
+    [unmatchable] = [d for d in await diagnostics_for(vscode, uri, 1) if d.code == "FAC104"]
+    first = await actions_for(vscode, uri, unmatchable)
+    big = open_document(vscode, workspace / "big.py", big_module(8000))
+
+    again = await actions_for(vscode, uri, unmatchable)
+    answered_before_the_check = not versions_published(vscode, big)
+
+    assert [a.title for a in again] == [a.title for a in first]
+    assert "Fix FAC104" in [a.title for a in again]
+    assert answered_before_the_check
+    assert sorted(d.code for d in await diagnostics_for(vscode, big, 1)) == ["FAC101", "FAC103", "FAC104"]
+
+
+async def test_a_document_in_a_folder_that_does_not_exist(vscode: LanguageClient, workspace: Path):
+    """A new file not saved yet: checked with the configuration of the nearest
+    folder that exists."""
+    (workspace / "pyproject.toml").write_text('[tool.flake8-fastapi-cors]\nignore = ["FAC103"]\n')
+    uri = (workspace / "not" / "yet" / "app.py").as_uri()
+    vscode.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=APP)
+        )
+    )
+    assert sorted(d.code for d in await diagnostics_for(vscode, uri, 1)) == ["FAC101", "FAC104"]
+
+
+async def test_an_unsaved_document(vscode: LanguageClient, workspace: Path):
+    """An `untitled:` document: checked as standard input is, with the
+    workspace's configuration."""
+    (workspace / "pyproject.toml").write_text('[tool.flake8-fastapi-cors]\nignore = ["FAC103"]\n')
+    uri = "untitled:Untitled-1"
+    vscode.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=APP)
+        )
+    )
+    diagnostics = await diagnostics_for(vscode, uri, 1)
+    assert sorted(d.code for d in diagnostics) == ["FAC101", "FAC104"]
+    [unmatchable] = [d for d in diagnostics if d.code == "FAC104"]
+    action = titled(await actions_for(vscode, uri, unmatchable), "Fix FAC104")
+    assert apply(APP, text_edits(vscode, action, uri, 1), "utf-16") == APP.replace("3000/", "3000")
