@@ -5,8 +5,9 @@ the same rules and options as the command line: the nearest pyproject.toml and
 flake8 config file, looked up from each document's folder, with its
 per-file-ignores and excludes. A document is checked when it is opened or saved,
 and after a change once the editor has been quiet for the debounce delay. Checks
-run in one worker thread, so the server keeps answering while a large module is
-checked. A document that does not parse keeps the diagnostics of its last good
+and fixes run in one worker process, so the server keeps answering while a large
+module is checked (a thread would hold the interpreter's lock through a parse),
+and a worker that dies is replaced. A document that does not parse keeps the diagnostics of its last good
 version. After a save, or when the editor reports changed files, everything read
 from other files (sibling modules, configuration) is read again.
 
@@ -32,7 +33,10 @@ import io
 import logging
 import os
 import tokenize
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -45,7 +49,7 @@ from flake8_fastapi_cors.config import ConfigError, Settings, find_pyproject, lo
 from flake8_fastapi_cors.fix import Edit, first_line, fix_source, text_edits
 from flake8_fastapi_cors.fix import edits as fix_edits
 from flake8_fastapi_cors.model import forget_files
-from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding
+from flake8_fastapi_cors.registry import RULES, SAFE, UNSAFE, Finding, all_rules
 from flake8_fastapi_cors.report import rule_url
 from flake8_fastapi_cors.source import (
     NOQA,
@@ -106,7 +110,7 @@ def settings_for(folder: str, workspace_folders: Sequence[str]) -> Settings:
 
 
 def check_document(path: Optional[str], text: str, version: int, workspace_folders: Sequence[str]) -> Checked:
-    """Check one version of a document (in the worker thread). ConfigError for a
+    """Check one version of a document (in the worker). ConfigError for a
     bad configuration, InputError for text that does not parse."""
     folder = os.path.dirname(path) if path else (workspace_folders[0] if workspace_folders else os.getcwd())
     settings = settings_for(folder, workspace_folders)
@@ -121,7 +125,7 @@ def check_document(path: Optional[str], text: str, version: int, workspace_folde
     return Checked(version, shown, text, data, settings, codes, found, statements, bom)
 
 
-# -- edits of the code actions (computed in the worker thread) ------------------
+# -- in the worker process ---------------------------------------------------------
 
 
 def finding_fix(checked: Checked, finding: Finding) -> Optional[List[Edit]]:
@@ -177,18 +181,31 @@ def comment_fits(checked: Checked, number: int) -> bool:
 # -- the server ----------------------------------------------------------------
 
 
+def start_worker() -> None:
+    """In the worker process: standard output is the editor's channel, so
+    anything printed goes to standard error; the rules are loaded at once."""
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    all_rules()
+
+
 class LintServer(LanguageServer):
     """Documents by URI with their last good check, the pending checks, and one
-    worker thread for checks and fixes (the rules' caches are not shared
-    between threads)."""
+    worker process for checks and fixes (its caches of other files live there)."""
 
     def __init__(self, debounce: float = DEBOUNCE) -> None:
         super().__init__(NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.debounce = debounce
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flake8-fastapi-cors")
+        self.worker = self.new_worker()
         self.checked: Dict[str, Optional[Checked]] = {}  # the open Python documents
         self.pending: Dict[str, asyncio.Task] = {}
         self.config_errors: set = set()  # shown once each until a check succeeds
+
+    @staticmethod
+    def new_worker() -> ProcessPoolExecutor:
+        # spawned, not forked: the server has threads of its own
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=start_worker)
 
     # -- checks --------------------------------------------------------------
     def schedule(self, uri: str, delay: float) -> None:
@@ -234,7 +251,17 @@ class LintServer(LanguageServer):
         )
 
     async def in_worker(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+        """`function(*args)` in the worker process; a worker that died (killed, or
+        out of memory) is replaced and the call tried once more."""
+        for attempt in (1, 2):
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+            except BrokenProcessPool:
+                self.worker.shutdown(wait=False)
+                self.worker = self.new_worker()
+                self.log(types.MessageType.Warning, "the worker process stopped; started a new one")
+                if attempt == 2:
+                    raise InputError("the worker process stopped twice on this document") from None
 
     def current(self, uri: str) -> Optional[Checked]:
         """The check of the document's current version, if it has one."""
@@ -408,6 +435,7 @@ def build_server(debounce: float = DEBOUNCE) -> LintServer:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: LintServer, params: types.InitializedParams) -> None:
+        ls.worker.submit(all_rules)  # starts the worker while the editor opens its files
         if _capability(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
             watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in ("*.py", *CONFIG_FILES)]
             registration = types.Registration(

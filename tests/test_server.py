@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -762,3 +764,31 @@ async def test_an_unsaved_document(vscode: LanguageClient, workspace: Path):
     [unmatchable] = [d for d in diagnostics if d.code == "FAC104"]
     action = titled(await actions_for(vscode, uri, unmatchable), "Fix FAC104")
     assert apply(APP, text_edits(vscode, action, uri, 1), "utf-16") == APP.replace("3000/", "3000")
+
+
+def worker_processes(server_pid: int) -> List[int]:
+    """The server's worker processes (spawned by multiprocessing), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                if parent == server_pid and b"spawn_main" in cmdline.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds the worker process through /proc")
+async def test_a_worker_that_dies_is_replaced(vscode: LanguageClient, workspace: Path):
+    uri = open_document(vscode, workspace / "app.py", APP)
+    assert len(await diagnostics_for(vscode, uri, 1)) == 3
+    [worker] = worker_processes(vscode._server.pid)
+
+    os.kill(worker, signal.SIGKILL)
+    change_document(vscode, uri, 2, CLEAN)
+
+    assert await diagnostics_for(vscode, uri, 2) == []
+    assert any("worker process stopped" in m.message for m in vscode.log_messages)
+    assert worker not in worker_processes(vscode._server.pid) != []
