@@ -123,8 +123,11 @@ def edited(text: str, number: int) -> str:
     return text + f"# edit {number}\n"
 
 
-def median_range(values: List[float], scale: float = 1000.0, unit: str = "ms") -> str:
-    return f"{statistics.median(values) * scale:.0f} {unit} " f"({min(values) * scale:.0f} - {max(values) * scale:.0f})"
+def median_range(values: List[float], scale: float = 1000.0, unit: str = "ms", digits: int = 0) -> str:
+    def shown(value: float) -> str:
+        return f"{value * scale:.{digits}f}"
+
+    return f"{shown(statistics.median(values))} {unit} ({shown(min(values))} - {shown(max(values))})"
 
 
 async def measure(path: Path, edits: int, debounce: float) -> List[tuple]:
