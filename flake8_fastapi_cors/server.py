@@ -141,41 +141,48 @@ def safe_fixes(checked: Checked) -> Optional[List[Edit]]:
 
 
 def noqa_comment(checked: Checked, finding: Finding) -> Optional[List[Edit]]:
-    """`  # noqa: FACxxx` at the end of the finding's line, or `, FACxxx` at the
-    end of the line's `# noqa: ...` codes; None where a comment cannot go
-    (the line ends inside a string or continues with a backslash)."""
+    """`  # noqa: FACxxx` at the end of the finding's line, or `, FACxxx` after
+    the codes of the line's `# noqa: ...` comment; None where a comment cannot
+    go (the line ends inside a string or continues with a backslash) or the
+    `# noqa` that flake8 would read is not in a comment."""
     number = finding.line
-    if not 1 <= number <= len(checked.lines):
+    column = comment_column(checked, number)
+    if column is None:
         return None
     line = checked.lines[number - 1]
     match = NOQA.search(line)
     if match is not None:
-        if not match.group("codes"):
-            return None  # a bare `# noqa` already silences every code
+        if match.start() < column or not match.group("codes"):
+            return None  # inside a string; or a bare `# noqa`, which already silences every code
         at = match.end("codes") + 1
         return [Edit(number, at, number, at, f", {finding.code}")]
-    if not comment_fits(checked, number):
-        return None
     end = len(line.rstrip())
     return [Edit(number, end + 1, number, len(line) + 1, f"  # noqa: {finding.code}")]
 
 
-def comment_fits(checked: Checked, number: int) -> bool:
-    """Does line `number` end outside any string and without a backslash, so
-    that a comment can be added to it? Only the top-level statements around the
-    line are tokenized."""
+def comment_column(checked: Checked, number: int) -> Optional[int]:
+    """Where line `number`'s comment starts (its length when it has none), or
+    None when the line ends inside a string or continues with a backslash, so
+    that no comment can end it. Only the top-level statements around the line
+    are tokenized."""
     around = [(first, last) for first, last in checked.statements if first <= number <= last]
-    if not around:
-        return False
+    if not around or number > len(checked.lines):
+        return None
     first, last = min(a for a, _ in around), max(b for _, b in around)
-    chunk = source_lines_with_ends(checked.text)[first - 1 : last]
+    chunk = "".join(source_lines_with_ends(checked.text)[first - 1 : last])
+    comment = None
     try:
-        for token in tokenize.generate_tokens(io.StringIO("".join(chunk)).readline):
-            if token.type in (tokenize.NEWLINE, tokenize.NL) and token.start[0] + first - 1 == number:
-                return True
+        for token in tokenize.generate_tokens(io.StringIO(chunk).readline):
+            line = token.start[0] + first - 1
+            if line > number:
+                break
+            if line == number and token.type == tokenize.COMMENT:
+                comment = token.start[1]
+            elif line == number and token.type in (tokenize.NEWLINE, tokenize.NL):
+                return len(checked.lines[number - 1]) if comment is None else comment
     except (tokenize.TokenError, SyntaxError):
         pass
-    return False
+    return None
 
 
 # -- the server ----------------------------------------------------------------
