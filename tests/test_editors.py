@@ -49,6 +49,7 @@ from pygls.protocol import default_converter  # noqa: E402
 from pytest_lsp.client import register_lsp_features  # noqa: E402
 
 from flake8_fastapi_cors.registry import all_rules  # noqa: E402
+from lsp_documents import change_document, open_document  # noqa: E402
 
 ClientServerConfig = pytest_lsp.ClientServerConfig
 LanguageClient = pytest_lsp.LanguageClient
@@ -258,28 +259,6 @@ async def client(lsp_client: LanguageClient, request, workspace: Path):
         lsp_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=SETTINGS))
     yield
     await lsp_client.shutdown_session()
-
-
-def open_document(client: LanguageClient, path: Path, text: str) -> str:
-    """Save `text` as `path` and open it in the server, as version 1."""
-    path.write_text(text)
-    uri = path.as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-        )
-    )
-    return uri
-
-
-def change_document(client: LanguageClient, uri: str, version: int, text: str) -> None:
-    """Replace the open document's text (unsaved, as while typing)."""
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
-    )
 
 
 async def test_wildcard_origin_with_credentials_is_reported(client: LanguageClient, workspace: Path):

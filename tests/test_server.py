@@ -34,6 +34,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # 
 from flake8_fastapi_cors.registry import all_rules  # noqa: E402
 from flake8_fastapi_cors.report import rule_url  # noqa: E402
 from flake8_fastapi_cors.source import source_lines  # noqa: E402
+from lsp_documents import change_document, open_document  # noqa: E402
 
 ClientServerConfig = pytest_lsp.ClientServerConfig
 LanguageClient = pytest_lsp.LanguageClient
@@ -141,28 +142,6 @@ async def vscode(lsp_client: LanguageClient, request, workspace: Path):
 
 
 # -- documents, positions and edits ------------------------------------------------
-
-
-def open_document(client: LanguageClient, path: Path, text: str) -> str:
-    """Save `text` as `path` and open it, as version 1."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    uri = path.as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-        )
-    )
-    return uri
-
-
-def change_document(client: LanguageClient, uri: str, version: int, text: str) -> None:
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
-    )
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, version: Optional[int]) -> List:
