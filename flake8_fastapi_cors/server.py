@@ -93,6 +93,9 @@ class Checked:
         self.lines = source_lines(self.text)
 
 
+# -- in the worker process ---------------------------------------------------------
+
+
 def settings_for(folder: str, workspace_folders: Sequence[str]) -> Settings:
     """The configuration that applies to files in `folder`, as the command line
     run there reads it. Patterns start from the pyproject.toml's folder, else
@@ -123,9 +126,6 @@ def check_document(path: Optional[str], text: str, version: int, workspace_folde
     found = check_source(shown, data, text, settings.options, codes, tree=tree)
     statements = [(first_line(s), s.end_lineno or s.lineno) for s in tree.body]
     return Checked(version, shown, text, data, settings, codes, found, statements, bom)
-
-
-# -- in the worker process ---------------------------------------------------------
 
 
 def finding_fix(checked: Checked, finding: Finding) -> Optional[List[Edit]]:
