@@ -59,7 +59,6 @@ from flake8_fastapi_cors.source import (
     encode,
     parse,
     source_lines,
-    source_lines_with_ends,
 )
 
 NAME = "flake8-fastapi-cors"
@@ -169,7 +168,7 @@ def comment_column(checked: Checked, number: int) -> Optional[int]:
     if not around or number > len(checked.lines):
         return None
     first, last = min(a for a, _ in around), max(b for _, b in around)
-    chunk = "".join(source_lines_with_ends(checked.text)[first - 1 : last])
+    chunk = "\n".join(checked.lines[first - 1 : last]) + "\n"  # the lines already split: not the whole text again
     comment = None
     try:
         for token in tokenize.generate_tokens(io.StringIO(chunk).readline):
